@@ -1,0 +1,223 @@
+"""The engine's repository on SQLite or PostgreSQL, with optimistic locking per conversation."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import SQLModel
+
+from storage.models import (
+    CONSENT_METHODS,
+    ConsentRecord,
+    Conversation,
+    Learner,
+    ProgressEventRecord,
+    QuizAnswerRecord,
+    clean_raw_text,
+    plain_data,
+    utcnow,
+)
+from storage.records import (
+    Changes,
+    Consent,
+    EventKind,
+    LearnerKey,
+    LearnerSnapshot,
+    Profile,
+)
+
+_tables = SQLModel.metadata.tables
+_learner = _tables[str(Learner.__tablename__)]
+_consent = _tables[str(ConsentRecord.__tablename__)]
+_conversation = _tables[str(Conversation.__tablename__)]
+_event = _tables[str(ProgressEventRecord.__tablename__)]
+_answer = _tables[str(QuizAnswerRecord.__tablename__)]
+
+
+class SqlRepository:
+    """`bot.engine.ports.Repository` on a SQLAlchemy engine (SQLite or PostgreSQL)."""
+
+    def __init__(self, engine: Engine) -> None:
+        """Use an engine made by `storage.db.make_engine` and already migrated."""
+        self.engine = engine
+
+    def load(self, key: LearnerKey) -> LearnerSnapshot | None:
+        """Return the learner's snapshot, or None when this chat has never consented."""
+        # On SQLite one transaction reads one snapshot. On PostgreSQL (read committed) a step
+        # committed between the two reads can mix in; harmless, as `apply` then sees the
+        # version moved on and the engine reloads.
+        with self.engine.begin() as connection:
+            row = connection.execute(
+                sa.select(
+                    _learner.c.id,
+                    _learner.c.target_group,
+                    _learner.c.hamlet_id,
+                    _learner.c.birth_year,
+                    _conversation.c.state,
+                    _conversation.c.data,
+                    _conversation.c.version,
+                )
+                .join(_conversation, _conversation.c.learner_id == _learner.c.id)
+                .where(_learner.c.channel == key.channel, _learner.c.chat_id == key.chat_id)
+            ).one_or_none()
+            if row is None:
+                return None
+            progress = connection.execute(
+                sa.select(_event.c.lesson_id, _event.c.kind, sa.func.count())
+                .where(
+                    _event.c.learner_id == row.id,
+                    _event.c.kind.in_([EventKind.QUIZ_PASSED.value, EventKind.QUIZ_STARTED.value]),
+                )
+                .group_by(_event.c.lesson_id, _event.c.kind)
+            ).all()
+        completed = frozenset(
+            lesson for lesson, kind, _ in progress if kind == EventKind.QUIZ_PASSED.value
+        )
+        attempts = {
+            lesson: count
+            for lesson, kind, count in progress
+            if kind == EventKind.QUIZ_STARTED.value
+        }
+        return LearnerSnapshot(
+            learner_id=row.id,
+            key=key,
+            profile=Profile(
+                target_group=row.target_group, hamlet_id=row.hamlet_id, birth_year=row.birth_year
+            ),
+            state=row.state,
+            data=dict(row.data),
+            version=row.version,
+            completed_lessons=completed,
+            quiz_attempts=attempts,
+        )
+
+    def enrol(
+        self, key: LearnerKey, consent: Consent, state: str, data: Mapping[str, Any]
+    ) -> LearnerSnapshot | None:
+        """Create the learner, their consent and conversation; None if the chat exists."""
+        if consent.method not in CONSENT_METHODS:
+            raise ValueError(f"unknown consent method: {consent.method!r}")
+        stored = plain_data(data)
+        now = utcnow()
+        try:
+            with self.engine.begin() as connection:
+                # The insert is the first statement, so SQLite takes its write lock up front.
+                inserted = connection.execute(
+                    sa.insert(_learner).values(
+                        channel=key.channel, chat_id=key.chat_id, created_at=now
+                    )
+                )
+                primary_key = inserted.inserted_primary_key
+                assert primary_key is not None  # always set by a single-row insert
+                learner_id: int = primary_key[0]
+                connection.execute(
+                    sa.insert(_consent).values(
+                        learner_id=learner_id,
+                        version=consent.version,
+                        method=consent.method,
+                        given_at=now,
+                    )
+                )
+                connection.execute(
+                    sa.insert(_conversation).values(
+                        learner_id=learner_id, state=state, data=stored, version=1, updated_at=now
+                    )
+                )
+        except IntegrityError:
+            # The unique (channel, chat_id) lost a race, or the learner simply exists already.
+            return None
+        return LearnerSnapshot(
+            learner_id=learner_id,
+            key=key,
+            profile=Profile(),
+            state=state,
+            data=stored,
+            version=1,
+        )
+
+    def apply(self, learner_id: int, expected_version: int, changes: Changes) -> bool:
+        """Write a step atomically if the conversation is still at `expected_version`."""
+        stored = plain_data(changes.data)
+        now = utcnow()
+        with self.engine.connect() as connection, connection.begin() as transaction:
+            # The version check is the first statement and a write: SQLite takes the write lock
+            # here (waiting up to busy_timeout), PostgreSQL locks the row and re-checks it.
+            updated = connection.execute(
+                sa.update(_conversation)
+                .where(
+                    _conversation.c.learner_id == learner_id,
+                    _conversation.c.version == expected_version,
+                )
+                .values(
+                    state=changes.state,
+                    data=stored,
+                    version=_conversation.c.version + 1,
+                    updated_at=now,
+                )
+            )
+            if updated.rowcount == 0:
+                transaction.rollback()
+                return False
+            self._write_changes(connection, learner_id, changes, now)
+        return True
+
+    @staticmethod
+    def _write_changes(
+        connection: Connection, learner_id: int, changes: Changes, now: datetime
+    ) -> None:
+        if changes.profile is not None:
+            connection.execute(
+                sa.update(_learner)
+                .where(_learner.c.id == learner_id)
+                .values(
+                    target_group=changes.profile.target_group,
+                    hamlet_id=changes.profile.hamlet_id,
+                    birth_year=changes.profile.birth_year,
+                )
+            )
+        if changes.events:
+            connection.execute(
+                sa.insert(_event),
+                [
+                    {
+                        "learner_id": learner_id,
+                        "lesson_id": event.lesson_id,
+                        "kind": EventKind(event.kind).value,
+                        "score": event.score,
+                        "total": event.total,
+                        "created_at": now,
+                    }
+                    for event in changes.events
+                ],
+            )
+        if changes.answers:
+            connection.execute(
+                sa.insert(_answer),
+                [
+                    {
+                        "learner_id": learner_id,
+                        "lesson_id": answer.lesson_id,
+                        "question_id": answer.question_id,
+                        "attempt": answer.attempt,
+                        "option_index": answer.option_index,
+                        "correct": answer.correct,
+                        "raw_text": clean_raw_text(answer.raw_text),
+                        "created_at": now,
+                    }
+                    for answer in changes.answers
+                ],
+            )
+
+    def delete_learner(self, learner_id: int) -> None:
+        """Erase the learner and everything stored about them."""
+        with self.engine.begin() as connection:
+            # Children first and explicitly: a connection without PRAGMA foreign_keys=ON (an
+            # operator's sqlite3 shell, say) must not leave orphans behind.
+            for table in (_answer, _event, _conversation, _consent):
+                connection.execute(sa.delete(table).where(table.c.learner_id == learner_id))
+            connection.execute(sa.delete(_learner).where(_learner.c.id == learner_id))
