@@ -1,0 +1,112 @@
+"""The pieces every step of the conversation is built from: a turn, a screen, an outcome."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from bot.commune import Commune
+from bot.content import Content
+from bot.engine.choices import Choice
+from bot.engine.messages import Button, Reply
+from bot.engine.states import State
+from storage.records import Changes, LearnerSnapshot, Profile, ProgressEvent, QuizAnswer
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    """The assistant's best guess: a topic, an answer text and the related lesson, if any."""
+
+    topic: str
+    answer: str
+    lesson_id: str | None
+    score: float
+
+
+class Assistant(Protocol):
+    """Answers a learner's free-text question, or admits it is not sure (returns None)."""
+
+    def suggest(self, question: str) -> Suggestion | None:
+        """The best answer, or None below the confidence threshold."""
+        ...
+
+    def closest_topics(self, question: str, limit: int = 3) -> list[str]:
+        """Topic ids nearest to the question, best first, for a "did you mean" list."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class World:
+    """What the engine knows besides the learner: content, commune, assistant, the date."""
+
+    content: Content
+    commune: Commune
+    assistant: Assistant
+    today: dt.date
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """One learner's message being handled: who they are and where they stand."""
+
+    world: World
+    learner: LearnerSnapshot
+
+    @property
+    def state(self) -> State:
+        """The learner's current step."""
+        return State(self.learner.state)
+
+    @property
+    def data(self) -> Mapping[str, Any]:
+        """The current step's details (lesson id, card number, quiz score, ...)."""
+        return self.learner.data
+
+
+@dataclass(frozen=True, slots=True)
+class Screen:
+    """What a step shows: messages, with the step's choices under the last one."""
+
+    texts: tuple[str, ...]
+    choices: tuple[Choice, ...] = ()
+    image: str | None = None
+
+    def replies(self) -> list[Reply]:
+        """Render as replies with local button ids (the engine stamps the version on them)."""
+        buttons = tuple(Button(c.id, c.label) for c in self.choices)
+        out = [Reply(text) for text in self.texts[:-1]]
+        out.append(Reply(self.texts[-1], buttons, self.image))
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """A step's decision: what to answer and what to write (None writes nothing)."""
+
+    replies: list[Reply]
+    changes: Changes | None = None
+    delete: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Stay:
+    """Keep the learner on the current step, writing nothing; say `before` first."""
+
+    before: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Move:
+    """A request to go to a step, with what to say first and what to record."""
+
+    state: State
+    data: Mapping[str, Any] = field(default_factory=dict)
+    before: tuple[str, ...] = ()
+    profile: Profile | None = None
+    events: tuple[ProgressEvent, ...] = ()
+    answers: tuple[QuizAnswer, ...] = ()
+
+
+Decision = Move | Stay | Outcome

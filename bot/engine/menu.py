@@ -1,0 +1,146 @@
+"""The main menu and what hangs off it: topics, questions, progress, help, deleting data."""
+
+from __future__ import annotations
+
+from bot.engine import texts
+from bot.engine.choices import Choice
+from bot.engine.flow import Decision, Move, Outcome, Screen, Stay, Turn
+from bot.engine.learning import MENU, next_lesson, start_lesson
+from bot.engine.messages import Reply
+from bot.engine.states import State
+
+NEXT = Choice("m.next", texts.BTN_NEXT_LESSON, ("hoc tiep", "hoc", "bat dau hoc", "hoc bai"))
+SKILLS = Choice("m.skills", texts.BTN_SKILLS, ("chu de", "chon chu de", "chon bai"))
+ASK = Choice("m.ask", texts.BTN_ASK, ("hoi dap", "hoi", "dat cau hoi"))
+PROGRESS = Choice("m.progress", texts.BTN_PROGRESS, ("tien do", "ket qua", "tien do cua toi"))
+HELP = Choice("m.help", texts.BTN_HELP, ("tro giup", "huong dan"))
+OTHER_SKILL = Choice("back", "🗂️ Chủ đề khác", ("chu de khac", "quay lai"))
+STUDY = Choice("study", texts.BTN_STUDY_THIS, ("hoc bai nay", "hoc", "co", "dong y"))
+ASK_AGAIN = Choice("again", texts.BTN_ASK_AGAIN, ("hoi cau khac", "hoi tiep", "hoi"))
+DELETE_YES = Choice("yes", texts.BTN_DELETE_YES, ("xoa", "co", "dong y", "xoa het"))
+DELETE_NO = Choice("no", texts.BTN_DELETE_NO, ("khong", "ko", "thoi", "huy"))
+
+
+def menu_screen(turn: Turn) -> Screen:
+    """The main menu."""
+    return Screen((texts.MENU,), (NEXT, SKILLS, ASK, PROGRESS, HELP))
+
+
+def handle_menu(turn: Turn, choice: Choice | None, text: str | None) -> Decision:
+    """Follow a menu choice; anything else typed is taken as a question for the assistant."""
+    if choice is NEXT:
+        lesson = next_lesson(turn)
+        return start_lesson(lesson) if lesson else Move(State.SKILLS, before=(texts.ALL_DONE,))
+    if choice is SKILLS:
+        return Move(State.SKILLS)
+    if choice is ASK:
+        return Move(State.ASK)
+    if choice is PROGRESS:
+        return Stay((progress_text(turn),))
+    if choice is HELP:
+        return Stay((texts.HELP,))
+    if text and text.strip():
+        return answer_question(turn, text)
+    return Stay((texts.UNKNOWN,))
+
+
+def progress_text(turn: Turn) -> str:
+    """How many lessons the learner has completed, and which."""
+    lessons = turn.world.content.lessons.values()
+    done = [lesson for lesson in lessons if lesson.id in turn.learner.completed_lessons]
+    if not done:
+        return texts.PROGRESS_NONE
+    head = texts.PROGRESS.format(done=len(done), total=len(lessons))
+    return "\n".join((head, *(f"✅ {lesson.title}" for lesson in done)))
+
+
+def skills_screen(turn: Turn) -> Screen:
+    """The skills that have lessons, to pick one."""
+    content = turn.world.content
+    choices = tuple(
+        Choice(f"s.{skill.id}", skill.title)
+        for skill in content.skills.values()
+        if content.lessons_for_skill(skill.id)
+    )
+    return Screen((texts.SKILLS,), (*choices, MENU))
+
+
+def handle_skills(turn: Turn, choice: Choice | None, text: str | None) -> Decision:
+    """Open the chosen skill's list of lessons."""
+    if choice is MENU:
+        return Move(State.MENU)
+    if choice is None:
+        return Stay((texts.UNKNOWN,))
+    return Move(State.SKILL_LESSONS, {"skill": choice.id.removeprefix("s.")})
+
+
+def skill_lessons_screen(turn: Turn) -> Screen:
+    """The lessons of one skill, ticked when completed."""
+    content = turn.world.content
+    skill = content.skills.get(str(turn.data.get("skill")))
+    lessons = content.lessons_for_skill(skill.id) if skill else []
+    if skill is None or not lessons:
+        return Screen((texts.NO_LESSONS,), (OTHER_SKILL, MENU))
+    completed = turn.learner.completed_lessons
+    choices = tuple(
+        Choice(f"l.{lesson.id}", ("✅ " if lesson.id in completed else "") + lesson.title)
+        for lesson in lessons
+    )
+    return Screen((texts.SKILL_LESSONS.format(skill=skill.title),), (*choices, OTHER_SKILL, MENU))
+
+
+def handle_skill_lessons(turn: Turn, choice: Choice | None, text: str | None) -> Decision:
+    """Start the chosen lesson."""
+    if choice is MENU:
+        return Move(State.MENU)
+    if choice is OTHER_SKILL:
+        return Move(State.SKILLS)
+    lesson = turn.world.content.lessons.get(choice.id.removeprefix("l.")) if choice else None
+    return start_lesson(lesson) if lesson else Stay((texts.UNKNOWN,))
+
+
+def ask_screen(turn: Turn) -> Screen:
+    """Invite a question, or offer the lesson that answers the last one."""
+    lesson_id = turn.data.get("lesson")
+    if lesson_id and lesson_id in turn.world.content.lessons:
+        title = turn.world.content.lessons[lesson_id].title
+        return Screen((texts.ASK_FOUND.format(title=title),), (STUDY, ASK_AGAIN, MENU))
+    return Screen((texts.ASK_PROMPT,), (MENU,))
+
+
+def handle_ask(turn: Turn, choice: Choice | None, text: str | None) -> Decision:
+    """Answer the question typed, or follow the offered lesson."""
+    if choice is MENU:
+        return Move(State.MENU)
+    if choice is STUDY:
+        lesson = turn.world.content.lessons.get(str(turn.data.get("lesson")))
+        return start_lesson(lesson) if lesson else Move(State.ASK)
+    if choice is ASK_AGAIN:
+        return Move(State.ASK)
+    if text and text.strip():
+        return answer_question(turn, text)
+    return Stay((texts.ASK_PROMPT,))
+
+
+def answer_question(turn: Turn, question: str) -> Decision:
+    """Ask the assistant; answer honestly when it is not sure."""
+    suggestion = turn.world.assistant.suggest(question)
+    if suggestion is None:
+        return Move(State.ASK, before=(texts.ASK_NOT_SURE,))
+    before = (suggestion.answer,) if suggestion.answer else ()
+    return Move(State.ASK, {"lesson": suggestion.lesson_id} if suggestion.lesson_id else {}, before)
+
+
+def confirm_delete_screen(turn: Turn) -> Screen:
+    """Ask once more before erasing everything."""
+    return Screen((texts.DELETE_CONFIRM,), (DELETE_YES, DELETE_NO))
+
+
+def handle_confirm_delete(turn: Turn, choice: Choice | None, text: str | None) -> Decision:
+    """Erase the learner's data, or keep it."""
+    if choice is DELETE_YES:
+        return Outcome([Reply(texts.DELETE_DONE)], delete=True)
+    if choice is DELETE_NO:
+        back = State.MENU if turn.learner.profile.target_group else State.PROFILE_GROUP
+        return Move(back, before=(texts.DELETE_CANCELLED,))
+    return Stay((texts.UNKNOWN,))
