@@ -1,0 +1,81 @@
+"""All configuration in one pydantic-settings class, read from HOCVUSO_* variables and `.env`."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "HOCVUSO_"
+_SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{8,256}$")
+
+
+class Settings(BaseSettings):
+    """The service's settings; see docs/architecture.md for what each one changes."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    database_url: str = "sqlite:///./data/hocvuso.db"
+    telegram_token: SecretStr | None = None
+    telegram_api_base: AnyHttpUrl = AnyHttpUrl("https://api.telegram.org/bot")
+    zalo_token: SecretStr | None = None
+    zalo_api_base: AnyHttpUrl = AnyHttpUrl("https://bot-api.zaloplatforms.com")
+    content_dir: Path = Path(".")
+    webhook_secret: SecretStr | None = None
+    public_url: AnyHttpUrl | None = None
+    commune_file: Path = Path("commune.yaml")
+    privacy_version: Annotated[str, Field(min_length=1, max_length=32)] = "2026-01"
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        """Accept only the databases the storage layer supports."""
+        if not value.startswith(("sqlite:///", "postgresql", "postgres://")):
+            raise ValueError("must start with sqlite:/// or postgresql://")
+        return value
+
+    @field_validator("content_dir")
+    @classmethod
+    def _content_exists(cls, value: Path) -> Path:
+        """Fail at start-up, not at the first learner, when the lessons are missing."""
+        if not (value / "lessons").is_dir():
+            raise ValueError(f"{value} has no lessons/ folder")
+        return value
+
+    @field_validator("commune_file")
+    @classmethod
+    def _commune_exists(cls, value: Path) -> Path:
+        """The hamlet list and targets are needed from the first profile question."""
+        if not value.is_file():
+            raise ValueError(f"file {value} not found")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        """Telegram accepts 1-256 and Zalo 8-256 characters of A-Z a-z 0-9 _ -."""
+        if value is not None and not _SECRET_TOKEN.match(value.get_secret_value()):
+            raise ValueError("must be 8-256 characters of A-Z a-z 0-9 _ -")
+        return value
+
+
+class SettingsError(Exception):
+    """A setting is invalid; the message is one line that names the variable."""
+
+
+def load_settings() -> Settings:
+    """Read the settings, turning pydantic's report into one line per bad variable."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            name = ENV_PREFIX + "_".join(str(part) for part in error["loc"][:1]).upper()
+            message = error["msg"].removeprefix("Value error, ")
+            lines.append(f"invalid setting {name}: {message}")
+        raise SettingsError("; ".join(lines)) from None
