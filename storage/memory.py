@@ -8,7 +8,13 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from storage.models import CONSENT_METHODS, clean_raw_text, plain_data, utcnow
+from storage.models import (
+    CONSENT_METHODS,
+    clean_raw_text,
+    clean_start_payload,
+    plain_data,
+    utcnow,
+)
 from storage.records import (
     Changes,
     Consent,
@@ -29,6 +35,7 @@ class _Learner:
     data: dict[str, Any]
     version: int
     created_at: datetime
+    start_payload: str | None = None
     consents: list[Consent] = field(default_factory=list)
     events: list[ProgressEvent] = field(default_factory=list)
     answers: list[QuizAnswer] = field(default_factory=list)
@@ -44,6 +51,8 @@ class MemoryRepository:
         self._ids: dict[LearnerKey, int] = {}
         # Ids are never reused, as on the SQL backends, so a stale step cannot hit a newcomer.
         self._next_id = 1
+        # (channel, update id) -> the learner whose step answered it.
+        self._applied: dict[tuple[str, str], int] = {}
 
     def load(self, key: LearnerKey) -> LearnerSnapshot | None:
         """Return the learner's snapshot, or None when this chat has never consented."""
@@ -54,14 +63,23 @@ class MemoryRepository:
             return self._snapshot(learner_id, self._learners[learner_id])
 
     def enrol(
-        self, key: LearnerKey, consent: Consent, state: str, data: Mapping[str, Any]
+        self,
+        key: LearnerKey,
+        consent: Consent,
+        state: str,
+        data: Mapping[str, Any],
+        *,
+        update_id: str | None = None,
+        start_payload: str | None = None,
     ) -> LearnerSnapshot | None:
-        """Create the learner, their consent and conversation; None if the chat exists."""
+        """Create the learner, consent and conversation; None if the chat or update exists."""
         if consent.method not in CONSENT_METHODS:
             raise ValueError(f"unknown consent method: {consent.method!r}")
         stored = plain_data(data)
         with self._lock:
             if key in self._ids:
+                return None
+            if update_id is not None and (key.channel, update_id) in self._applied:
                 return None
             learner_id = self._next_id
             self._next_id += 1
@@ -72,10 +90,13 @@ class MemoryRepository:
                 data=stored,
                 version=1,
                 created_at=utcnow(),
+                start_payload=clean_start_payload(start_payload),
                 consents=[consent],
             )
             self._learners[learner_id] = learner
             self._ids[key] = learner_id
+            if update_id is not None:
+                self._applied[(key.channel, update_id)] = learner_id
             return self._snapshot(learner_id, learner)
 
     def apply(self, learner_id: int, expected_version: int, changes: Changes) -> bool:
@@ -89,14 +110,26 @@ class MemoryRepository:
             learner = self._learners.get(learner_id)
             if learner is None or learner.version != expected_version:
                 return False
+            update = None if changes.update_id is None else (learner.key.channel, changes.update_id)
+            if update is not None:
+                if update in self._applied:
+                    return False
+                self._applied[update] = learner_id
             learner.state = changes.state
             learner.data = stored
             learner.version += 1
             if changes.profile is not None:
                 learner.profile = changes.profile
+            if changes.start_payload is not None:
+                learner.start_payload = clean_start_payload(changes.start_payload)
             learner.events.extend(events)
             learner.answers.extend(answers)
             return True
+
+    def is_applied(self, key: LearnerKey, update_id: str) -> bool:
+        """Whether a step answering this platform update (on this key's channel) was written."""
+        with self._lock:
+            return (key.channel, update_id) in self._applied
 
     def delete_learner(self, learner_id: int) -> None:
         """Erase the learner and everything stored about them."""
@@ -104,6 +137,9 @@ class MemoryRepository:
             learner = self._learners.pop(learner_id, None)
             if learner is not None:
                 del self._ids[learner.key]
+            self._applied = {
+                update: owner for update, owner in self._applied.items() if owner != learner_id
+            }
 
     def events(self, learner_id: int) -> list[ProgressEvent]:
         """Return the learner's progress events in order (for tests)."""
@@ -142,4 +178,5 @@ class MemoryRepository:
             version=learner.version,
             completed_lessons=completed,
             quiz_attempts=attempts,
+            start_payload=learner.start_payload,
         )

@@ -7,16 +7,20 @@ them, so a change here needs a new migration.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlmodel import Field, SQLModel
 
 RAW_TEXT_MAX = 1000
+START_PAYLOAD_MAX = 64
+LAST_ERROR_MAX = 500
 CONSENT_METHODS = frozenset({"self", "in_person"})
+INBOX_STATUSES = ("pending", "done", "dead")
 
 
 def utcnow() -> datetime:
@@ -24,10 +28,10 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def dump_json(value: Any) -> str:
+def dump_json(value: Any, *, ensure_ascii: bool = True) -> str:
     """Serialise conversation data to JSON the same way for every backend."""
     # Mappings other than dict (e.g. MappingProxyType from frozen records) are valid data too.
-    return json.dumps(value, default=_json_default)
+    return json.dumps(value, default=_json_default, ensure_ascii=ensure_ascii)
 
 
 def plain_data(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -45,12 +49,35 @@ def _json_default(value: Any) -> Any:
 
 def clean_raw_text(text: str | None) -> str | None:
     """Make a learner's typed text storable: no NUL, valid UTF-8, at most RAW_TEXT_MAX chars."""
-    if text is None:
-        return None
+    return None if text is None else storable_text(text, RAW_TEXT_MAX)
+
+
+def clean_start_payload(payload: str | None) -> str | None:
+    """Make a deep-link payload storable: no NUL, valid UTF-8, at most START_PAYLOAD_MAX chars."""
+    # Telegram sends at most 64 characters, but anyone can type "/start <anything>"; a stray
+    # long payload is not worth failing a learner's step (or PostgreSQL's VARCHAR(64)) for.
+    return None if payload is None else storable_text(payload, START_PAYLOAD_MAX)
+
+
+def storable_text(text: str, limit: int) -> str:
+    """Return text without NUL, encodable as UTF-8 and at most `limit` characters long."""
     # PostgreSQL text cannot hold NUL, and lone surrogates (possible from JSON input) cannot be
     # encoded at all; neither is worth failing a learner's step for.
     text = text.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
-    return text[:RAW_TEXT_MAX]
+    return text[:limit]
+
+
+def insert_ignoring_duplicates(
+    dialect: Dialect, table: sa.Table, unique_columns: Sequence[str]
+) -> sa.Insert:
+    """Return an INSERT into `table` that inserts nothing when `unique_columns` already exist."""
+    # A plain INSERT that loses a race raises, and on PostgreSQL aborts the whole transaction;
+    # ON CONFLICT DO NOTHING waits for the other writer and then quietly inserts nothing.
+    if dialect.name == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing(index_elements=unique_columns)
+    if dialect.name == "sqlite":
+        return sqlite.insert(table).on_conflict_do_nothing(index_elements=unique_columns)
+    raise NotImplementedError(f"unsupported database: {dialect.name}")
 
 
 class UtcDateTime(sa.types.TypeDecorator[datetime]):
@@ -94,6 +121,9 @@ class Learner(SQLModel, table=True):
     target_group: str | None = None
     hamlet_id: str | None = None
     birth_year: int | None = None
+    # The deep-link payload (`/start <payload>`) the learner last arrived with, e.g. a
+    # volunteer's or a hamlet's link, so officials can see which outreach works.
+    start_payload: str | None = Field(default=None, max_length=START_PAYLOAD_MAX)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
 
 
@@ -149,3 +179,44 @@ class QuizAnswerRecord(SQLModel, table=True):
     correct: bool
     raw_text: str | None = Field(default=None, max_length=RAW_TEXT_MAX)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+class AppliedUpdate(SQLModel, table=True):
+    """A platform update whose step was written, so a redelivery is never applied twice."""
+
+    __tablename__ = "applied_update"
+    __table_args__ = (
+        sa.UniqueConstraint("channel", "update_id", name="uq_applied_update_channel_update_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str
+    update_id: str
+    learner_id: int = Field(foreign_key="learner.id", ondelete="CASCADE", index=True)
+    applied_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+class InboxUpdate(SQLModel, table=True):
+    """A raw platform update, stored before it is answered and processed at least once."""
+
+    __tablename__ = "inbox_update"
+    # AUTOINCREMENT on SQLite: workers report back by id, so a late report about a purged
+    # item must never land on a newer one that reused its id.
+    __table_args__ = (
+        sa.UniqueConstraint("channel", "update_key", name="uq_inbox_update_channel_update_key"),
+        sa.Index("ix_inbox_update_status_next_attempt_at", "status", "next_attempt_at"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str
+    # The platform's own id: Telegram's update_id, Zalo's message_id.
+    update_key: str
+    # JSON as text: stored alike on every backend, parsed only by the worker that processes it.
+    payload: str = Field(sa_type=sa.Text)
+    status: str = "pending"
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    received_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    processed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    last_error: str | None = Field(default=None, max_length=LAST_ERROR_MAX)

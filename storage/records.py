@@ -81,6 +81,7 @@ class LearnerSnapshot:
     version: int
     completed_lessons: frozenset[str] = frozenset()
     quiz_attempts: Mapping[str, int] = field(default_factory=dict)
+    start_payload: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,3 +93,8 @@ class Changes:
     profile: Profile | None = None
     events: tuple[ProgressEvent, ...] = ()
     answers: tuple[QuizAnswer, ...] = ()
+    # The platform update this step answers: written in the same transaction, so a
+    # redelivered update is recognised and never applied twice.
+    update_id: str | None = None
+    # A deep-link payload (`/start <payload>`) to record on the learner; None keeps the old one.
+    start_payload: str | None = None

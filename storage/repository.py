@@ -13,12 +13,15 @@ from sqlmodel import SQLModel
 
 from storage.models import (
     CONSENT_METHODS,
+    AppliedUpdate,
     ConsentRecord,
     Conversation,
     Learner,
     ProgressEventRecord,
     QuizAnswerRecord,
     clean_raw_text,
+    clean_start_payload,
+    insert_ignoring_duplicates,
     plain_data,
     utcnow,
 )
@@ -37,6 +40,7 @@ _consent = _tables[str(ConsentRecord.__tablename__)]
 _conversation = _tables[str(Conversation.__tablename__)]
 _event = _tables[str(ProgressEventRecord.__tablename__)]
 _answer = _tables[str(QuizAnswerRecord.__tablename__)]
+_applied = _tables[str(AppliedUpdate.__tablename__)]
 
 
 class SqlRepository:
@@ -58,6 +62,7 @@ class SqlRepository:
                     _learner.c.target_group,
                     _learner.c.hamlet_id,
                     _learner.c.birth_year,
+                    _learner.c.start_payload,
                     _conversation.c.state,
                     _conversation.c.data,
                     _conversation.c.version,
@@ -94,22 +99,34 @@ class SqlRepository:
             version=row.version,
             completed_lessons=completed,
             quiz_attempts=attempts,
+            start_payload=row.start_payload,
         )
 
     def enrol(
-        self, key: LearnerKey, consent: Consent, state: str, data: Mapping[str, Any]
+        self,
+        key: LearnerKey,
+        consent: Consent,
+        state: str,
+        data: Mapping[str, Any],
+        *,
+        update_id: str | None = None,
+        start_payload: str | None = None,
     ) -> LearnerSnapshot | None:
-        """Create the learner, their consent and conversation; None if the chat exists."""
+        """Create the learner, consent and conversation; None if the chat or update exists."""
         if consent.method not in CONSENT_METHODS:
             raise ValueError(f"unknown consent method: {consent.method!r}")
         stored = plain_data(data)
+        payload = clean_start_payload(start_payload)
         now = utcnow()
         try:
-            with self.engine.begin() as connection:
+            with self.engine.connect() as connection, connection.begin() as transaction:
                 # The insert is the first statement, so SQLite takes its write lock up front.
                 inserted = connection.execute(
                     sa.insert(_learner).values(
-                        channel=key.channel, chat_id=key.chat_id, created_at=now
+                        channel=key.channel,
+                        chat_id=key.chat_id,
+                        start_payload=payload,
+                        created_at=now,
                     )
                 )
                 primary_key = inserted.inserted_primary_key
@@ -128,6 +145,11 @@ class SqlRepository:
                         learner_id=learner_id, state=state, data=stored, version=1, updated_at=now
                     )
                 )
+                if update_id is not None and not self._record_update(
+                    connection, learner_id, update_id, now
+                ):
+                    transaction.rollback()
+                    return None
         except IntegrityError:
             # The unique (channel, chat_id) lost a race, or the learner simply exists already.
             return None
@@ -138,6 +160,7 @@ class SqlRepository:
             state=state,
             data=stored,
             version=1,
+            start_payload=payload,
         )
 
     def apply(self, learner_id: int, expected_version: int, changes: Changes) -> bool:
@@ -163,22 +186,62 @@ class SqlRepository:
             if updated.rowcount == 0:
                 transaction.rollback()
                 return False
+            if changes.update_id is not None and not self._record_update(
+                connection, learner_id, changes.update_id, now
+            ):
+                transaction.rollback()
+                return False
             self._write_changes(connection, learner_id, changes, now)
         return True
+
+    def is_applied(self, key: LearnerKey, update_id: str) -> bool:
+        """Whether a step answering this platform update (on this key's channel) was written."""
+        with self.engine.connect() as connection:
+            found = connection.execute(
+                sa.select(_applied.c.id).where(
+                    _applied.c.channel == key.channel, _applied.c.update_id == update_id
+                )
+            ).first()
+        return found is not None
+
+    @staticmethod
+    def _record_update(
+        connection: Connection, learner_id: int, update_id: str, now: datetime
+    ) -> bool:
+        # ON CONFLICT DO NOTHING rather than catching the unique violation: a concurrent
+        # writer of the same update is waited for, and no other integrity error is mistaken
+        # for a duplicate. The channel is the learner's own, read in the same statement.
+        statement = (
+            insert_ignoring_duplicates(connection.dialect, _applied, ("channel", "update_id"))
+            .from_select(
+                ["channel", "update_id", "learner_id", "applied_at"],
+                sa.select(
+                    _learner.c.channel,
+                    sa.literal(update_id, _applied.c.update_id.type),
+                    sa.literal(learner_id, _applied.c.learner_id.type),
+                    sa.literal(now, _applied.c.applied_at.type),
+                ).where(_learner.c.id == learner_id),
+            )
+            .returning(_applied.c.id)
+        )
+        return connection.execute(statement).first() is not None
 
     @staticmethod
     def _write_changes(
         connection: Connection, learner_id: int, changes: Changes, now: datetime
     ) -> None:
+        learner_values: dict[str, Any] = {}
         if changes.profile is not None:
+            learner_values.update(
+                target_group=changes.profile.target_group,
+                hamlet_id=changes.profile.hamlet_id,
+                birth_year=changes.profile.birth_year,
+            )
+        if changes.start_payload is not None:
+            learner_values["start_payload"] = clean_start_payload(changes.start_payload)
+        if learner_values:
             connection.execute(
-                sa.update(_learner)
-                .where(_learner.c.id == learner_id)
-                .values(
-                    target_group=changes.profile.target_group,
-                    hamlet_id=changes.profile.hamlet_id,
-                    birth_year=changes.profile.birth_year,
-                )
+                sa.update(_learner).where(_learner.c.id == learner_id).values(**learner_values)
             )
         if changes.events:
             connection.execute(
@@ -218,6 +281,6 @@ class SqlRepository:
         with self.engine.begin() as connection:
             # Children first and explicitly: a connection without PRAGMA foreign_keys=ON (an
             # operator's sqlite3 shell, say) must not leave orphans behind.
-            for table in (_answer, _event, _conversation, _consent):
+            for table in (_applied, _answer, _event, _conversation, _consent):
                 connection.execute(sa.delete(table).where(table.c.learner_id == learner_id))
             connection.execute(sa.delete(_learner).where(_learner.c.id == learner_id))

@@ -1,4 +1,4 @@
-"""Shared fixtures: a repository on every backend, and throwaway PostgreSQL databases.
+"""Shared fixtures: a repository and a migrated engine on every backend, throwaway databases.
 
 PostgreSQL tests use the server named by HOCVUSO_TEST_POSTGRES_URL (an admin connection,
 default postgresql+psycopg://postgres@127.0.0.1:5432/test). They create their own databases
@@ -135,3 +135,17 @@ def repository(request: pytest.FixtureRequest, sqlite_url: str) -> Iterator[Repo
     # Requested lazily, so memory and SQLite runs never touch the PostgreSQL server.
     request.getfixturevalue("postgres_url")
     yield SqlRepository(request.getfixturevalue("_postgres_session_engine"))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def migrated_engine(request: pytest.FixtureRequest, sqlite_url: str) -> Iterator[Engine]:
+    """An engine on a migrated database with empty tables, on each SQL backend."""
+    if request.param == "sqlite":
+        engine = make_engine(sqlite_url)
+        migrate(engine)
+        yield engine
+        engine.dispose()
+        return
+    # Requested lazily, so SQLite runs never touch the PostgreSQL server.
+    request.getfixturevalue("postgres_url")
+    yield request.getfixturevalue("_postgres_session_engine")

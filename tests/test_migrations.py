@@ -8,11 +8,14 @@ import pkgutil
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -21,10 +24,19 @@ from sqlmodel import SQLModel
 
 import storage
 from storage.db import MIGRATIONS_DIR, alembic_config, make_engine, migrate, normalise_url
-from storage.records import Changes, Consent, LearnerKey
+from storage.inbox import SqlInbox
+from storage.records import Changes, Consent, LearnerKey, Profile
 from storage.repository import SqlRepository
 
-OUR_TABLES = {"learner", "consent", "conversation", "progress_event", "quiz_answer"}
+OUR_TABLES = {
+    "learner",
+    "consent",
+    "conversation",
+    "progress_event",
+    "quiz_answer",
+    "applied_update",
+    "inbox_update",
+}
 
 
 def _import_all_storage_modules() -> None:
@@ -97,6 +109,92 @@ def test_migrate_twice_is_harmless_and_keeps_data(empty_engine: Engine) -> None:
     assert repository.load(key) == snapshot
     assert repository.apply(snapshot.learner_id, 1, Changes(state="next", data={}))
     assert _current(empty_engine) == _head()
+
+
+def _migrate_to(engine: Engine, revision: str, *, down: bool = False) -> None:
+    with engine.begin() as connection:
+        config = alembic_config(connection)
+        if down:
+            command.downgrade(config, revision)
+        else:
+            command.upgrade(config, revision)
+
+
+def _sqlite_learner_autoincrements(engine: Engine) -> bool:
+    with engine.connect() as connection:
+        sql = connection.exec_driver_sql(
+            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'learner'"
+        ).scalar_one()
+    return "AUTOINCREMENT" in sql.upper()
+
+
+def test_upgrade_from_0001_keeps_the_data(empty_engine: Engine) -> None:
+    _migrate_to(empty_engine, "0001")
+    created = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
+    # Written with the 0001 schema by hand: today's models know columns 0001 did not have.
+    with empty_engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO learner (channel, chat_id, target_group, hamlet_id, birth_year,"
+                " created_at) VALUES ('telegram', '42', 'adult', 'thon-1', 1960, :at)"
+            ),
+            {"at": created},
+        )
+        learner_id = connection.execute(sa.text("SELECT id FROM learner")).scalar_one()
+        connection.execute(
+            sa.text(
+                "INSERT INTO conversation (learner_id, state, data, version, updated_at)"
+                " VALUES (:id, 'lesson', :data, 3, :at)"
+            ),
+            {"id": learner_id, "data": '{"lesson": "vneid-muc-2", "card": 2}', "at": created},
+        )
+
+    migrate(empty_engine)
+
+    assert _current(empty_engine) == _head()
+    repository = SqlRepository(empty_engine)
+    key = LearnerKey("telegram", "42")
+    snapshot = repository.load(key)
+    assert snapshot is not None
+    assert snapshot.learner_id == learner_id
+    assert snapshot.profile == Profile("adult", "thon-1", 1960)
+    assert snapshot.state == "lesson"
+    assert dict(snapshot.data) == {"lesson": "vneid-muc-2", "card": 2}
+    assert snapshot.version == 3
+    assert snapshot.start_payload is None
+    step = Changes(state="quiz", data={}, update_id="7", start_payload="thon-1")
+    assert repository.apply(learner_id, 3, step)
+    assert repository.is_applied(key, "7")
+    assert SqlInbox(empty_engine).add("telegram", "7", {"update_id": 7})
+    if empty_engine.dialect.name == "sqlite":
+        assert _sqlite_learner_autoincrements(empty_engine)
+
+
+def test_downgrade_to_0001_and_back(empty_engine: Engine) -> None:
+    migrate(empty_engine)
+    repository = SqlRepository(empty_engine)
+    key = LearnerKey("zalo", "m-1")
+    enrolled = repository.enrol(key, Consent("2025-07"), "menu", {"a": 1}, start_payload="p")
+    assert enrolled is not None
+
+    _migrate_to(empty_engine, "0001", down=True)
+    assert _current(empty_engine) == "0001"
+    with empty_engine.connect() as connection:
+        tables = set(sa.inspect(connection).get_table_names())
+        learners = connection.execute(sa.text("SELECT chat_id FROM learner")).scalars().all()
+        consents = connection.execute(sa.text("SELECT count(*) FROM consent")).scalar_one()
+    assert not tables & {"applied_update", "inbox_update"}
+    # Rebuilding `learner` on SQLite would have cascaded into its children.
+    assert learners == ["m-1"]
+    assert consents == 1
+    if empty_engine.dialect.name == "sqlite":
+        assert _sqlite_learner_autoincrements(empty_engine)
+
+    migrate(empty_engine)
+
+    _import_all_storage_modules()
+    assert _differences(empty_engine, SQLModel.metadata) == []
+    assert repository.load(key) == replace(enrolled, start_payload=None)
 
 
 # Each worker process imports first, says "ready", then migrates when told "go".

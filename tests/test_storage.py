@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from types import MappingProxyType
 
@@ -14,7 +15,7 @@ from sqlmodel import SQLModel
 
 from bot.engine.ports import Repository
 from storage.memory import MemoryRepository
-from storage.models import RAW_TEXT_MAX
+from storage.models import RAW_TEXT_MAX, START_PAYLOAD_MAX
 from storage.records import (
     Changes,
     Consent,
@@ -31,7 +32,7 @@ KEY = LearnerKey(channel="telegram", chat_id="100200300")
 OTHER_KEY = LearnerKey(channel="zalo", chat_id="100200300")
 CONSENT = Consent(version="2025-07")
 PROFILE = Profile(target_group="nguoi_cao_tuoi", hamlet_id="thon-3", birth_year=1958)
-LEARNER_TABLES = ("quiz_answer", "progress_event", "conversation", "consent")
+LEARNER_TABLES = ("applied_update", "quiz_answer", "progress_event", "conversation", "consent")
 
 
 def _enrol(repository: Repository, key: LearnerKey = KEY) -> LearnerSnapshot:
@@ -233,12 +234,14 @@ def test_delete_erases_the_learner_and_a_new_enrol_starts_afresh(
 ) -> None:
     learner_id = _enrol(repository).learner_id
     other = _enrol(repository, OTHER_KEY)
-    assert repository.apply(learner_id, 1, _quiz_step())
-    assert repository.apply(other.learner_id, 1, _quiz_step())
+    assert repository.apply(learner_id, 1, replace(_quiz_step(), update_id="u-1"))
+    assert repository.apply(other.learner_id, 1, replace(_quiz_step(), update_id="u-2"))
 
     repository.delete_learner(learner_id)
 
     assert repository.load(KEY) is None
+    assert not repository.is_applied(KEY, "u-1")
+    assert repository.is_applied(OTHER_KEY, "u-2")
     assert _stored_events(repository, learner_id) == []
     assert _stored_answers(repository, learner_id) == []
     if isinstance(repository, SqlRepository):
@@ -454,3 +457,137 @@ def test_concurrent_enrols_of_one_chat_create_one_learner(repository: Repository
     created = [snapshot for snapshot in results if snapshot is not None]
     assert len(created) == 1
     assert _load(repository) == created[0]
+
+
+# Exactly-once steps: a platform update answered by a written step is never applied again.
+
+
+def test_a_step_answering_an_update_is_applied_once(repository: Repository) -> None:
+    learner_id = _enrol(repository).learner_id
+    first = Changes(
+        state="lesson",
+        data={"card": 1},
+        events=(ProgressEvent("vneid-1", EventKind.LESSON_STARTED),),
+        update_id="9001",
+    )
+    assert repository.is_applied(KEY, "9001") is False
+
+    assert repository.apply(learner_id, 1, first) is True
+    before = _load(repository)
+    again = replace(_quiz_step("redelivered"), update_id="9001", start_payload="thon-9")
+
+    assert repository.apply(learner_id, 2, again) is False
+
+    assert _load(repository) == before
+    assert _stored_events(repository, learner_id) == list(first.events)
+    assert _stored_answers(repository, learner_id) == []
+
+
+def test_is_applied_is_per_channel(repository: Repository) -> None:
+    learner_id = _enrol(repository).learner_id
+    assert repository.apply(learner_id, 1, Changes(state="s", data={}, update_id="9001"))
+
+    assert repository.is_applied(KEY, "9001") is True
+    # Telegram's update ids number the bot's updates, not one chat's.
+    assert repository.is_applied(LearnerKey(KEY.channel, "another chat"), "9001") is True
+    assert repository.is_applied(OTHER_KEY, "9001") is False
+    assert repository.is_applied(KEY, "9002") is False
+
+
+def test_steps_without_update_id_are_not_deduplicated(repository: Repository) -> None:
+    learner_id = _enrol(repository).learner_id
+
+    assert repository.apply(learner_id, 1, Changes(state="a", data={}))
+    assert repository.apply(learner_id, 2, Changes(state="b", data={}))
+
+    assert _load(repository).version == 3
+
+
+def test_enrol_records_its_update(repository: Repository) -> None:
+    snapshot = repository.enrol(KEY, CONSENT, "profile.group", {}, update_id="9001")
+    assert snapshot is not None
+
+    assert repository.is_applied(KEY, "9001") is True
+    # The same update answered again by a step is refused as well.
+    refused = Changes(state="s", data={}, update_id="9001")
+    assert repository.apply(snapshot.learner_id, 1, refused) is False
+    assert _load(repository) == snapshot
+
+
+def test_enrol_for_an_applied_update_stores_nothing(repository: Repository) -> None:
+    assert repository.enrol(KEY, CONSENT, "s", {}, update_id="9001") is not None
+    same_channel = LearnerKey(KEY.channel, "200300400")
+
+    assert repository.enrol(same_channel, CONSENT, "s", {}, update_id="9001") is None
+
+    assert repository.load(same_channel) is None
+    # Nothing of the refused enrolment was kept: the chat can still enrol normally.
+    assert repository.enrol(same_channel, CONSENT, "s", {}, update_id="9002") is not None
+    assert repository.enrol(OTHER_KEY, CONSENT, "s", {}, update_id="9001") is not None
+
+
+def test_concurrent_steps_answering_one_update_exactly_one_wins(
+    repository: Repository,
+) -> None:
+    # Workers that somehow share an update across learners: the update still wins once.
+    workers = 8
+    learners = [
+        _enrol(repository, LearnerKey(KEY.channel, f"chat-{n}")).learner_id for n in range(workers)
+    ]
+    barrier = threading.Barrier(workers, timeout=30)
+
+    def step(worker: int) -> bool:
+        changes = Changes(
+            state="done",
+            data={"worker": worker},
+            events=(ProgressEvent("vneid-1", EventKind.LESSON_READ),),
+            update_id="shared",
+        )
+        barrier.wait()
+        return repository.apply(learners[worker], 1, changes)
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        results = list(pool.map(step, range(workers)))
+
+    assert results.count(True) == 1
+    for worker, learner_id in enumerate(learners):
+        written = results[worker]
+        snapshot = _load(repository, LearnerKey(KEY.channel, f"chat-{worker}"))
+        assert snapshot.version == (2 if written else 1)
+        assert len(_stored_events(repository, learner_id)) == (1 if written else 0)
+
+
+# Deep links: `/start <payload>` is remembered on the learner.
+
+
+def test_start_payload_is_stored_kept_and_replaced(repository: Repository) -> None:
+    snapshot = repository.enrol(KEY, CONSENT, "s", {}, start_payload="vol-12")
+    assert snapshot is not None
+    assert snapshot.start_payload == "vol-12"
+    assert _load(repository).start_payload == "vol-12"
+
+    assert repository.apply(snapshot.learner_id, 1, _quiz_step())
+    assert _load(repository).start_payload == "vol-12"
+
+    assert repository.apply(
+        snapshot.learner_id, 2, Changes(state="s", data={}, start_payload="thon-3")
+    )
+    loaded = _load(repository)
+    assert loaded.start_payload == "thon-3"
+    # Setting the payload leaves the profile alone, and the other way round.
+    assert loaded.profile == PROFILE
+
+
+def test_without_a_start_payload_there_is_none(repository: Repository) -> None:
+    assert _enrol(repository).start_payload is None
+    assert _load(repository).start_payload is None
+
+
+def test_start_payloads_are_made_storable(repository: Repository) -> None:
+    # Anyone can type "/start <anything>"; Telegram's own links carry at most 64 characters.
+    snapshot = repository.enrol(KEY, CONSENT, "s", {}, start_payload="a\x00b" + "đ" * 100)
+    assert snapshot is not None
+    expected = ("ab" + "đ" * 100)[:START_PAYLOAD_MAX]
+
+    assert snapshot.start_payload == expected
+    assert _load(repository).start_payload == expected

@@ -20,19 +20,34 @@ class Repository(Protocol):
         ...
 
     def enrol(
-        self, key: LearnerKey, consent: Consent, state: str, data: Mapping[str, Any]
+        self,
+        key: LearnerKey,
+        consent: Consent,
+        state: str,
+        data: Mapping[str, Any],
+        *,
+        update_id: str | None = None,
+        start_payload: str | None = None,
     ) -> LearnerSnapshot | None:
         """Create the learner, their consent and conversation in one transaction.
 
-        Returns None when the learner already exists (another worker enrolled them first).
+        Records `update_id` as applied and `start_payload` on the learner in that transaction.
+        Returns None when the learner already exists (another worker enrolled them first) or
+        the update was already applied.
         """
         ...
 
     def apply(self, learner_id: int, expected_version: int, changes: Changes) -> bool:
         """Write a step atomically if the conversation is still at `expected_version`.
 
-        Returns False, writing nothing, when another worker has moved the conversation on.
+        Also records `changes.update_id` (if any) as applied, in the same transaction.
+        Returns False, writing nothing, when another worker has moved the conversation on or
+        that update was already applied.
         """
+        ...
+
+    def is_applied(self, key: LearnerKey, update_id: str) -> bool:
+        """Whether a step answering this platform update (on this key's channel) was written."""
         ...
 
     def delete_learner(self, learner_id: int) -> None:
