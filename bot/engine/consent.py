@@ -11,10 +11,20 @@ DECLINE = Choice("no", texts.BTN_DECLINE, texts.DECLINE_WORDS)
 MORE = Choice("more", texts.BTN_MORE, ("doc them", "chi tiet", "xem them"))
 
 
-def notice_screen(lead: str | None = None) -> Screen:
-    """The short privacy notice with its three choices."""
+# Callback data is at most 64 bytes: "0:ok." plus the payload must fit.
+_MAX_BUTTON = 64
+
+
+def notice_screen(lead: str | None = None, payload: str | None = None) -> Screen:
+    """The short privacy notice with its three choices.
+
+    After a deep link, "Đồng ý" carries the payload (nothing is stored before consent).
+    """
     body = (lead,) if lead else ()
-    return Screen((*body, texts.PRIVACY_NOTICE), (AGREE, DECLINE, MORE))
+    agree = AGREE
+    if payload and len(f"0:ok.{payload}".encode()) <= _MAX_BUTTON:
+        agree = Choice(f"ok.{payload}", AGREE.label, AGREE.aliases)
+    return Screen((*body, texts.PRIVACY_NOTICE), (agree, DECLINE, MORE))
 
 
 def details_screen() -> Screen:

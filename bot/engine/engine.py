@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+import re
 from collections.abc import Callable, Mapping
 
 from bot.commune import Commune
@@ -17,7 +18,7 @@ from bot.content import Content
 from bot.engine import consent, learning, menu, profile, texts
 from bot.engine.choices import Choice, match_choice
 from bot.engine.flow import Assistant, Decision, Move, Outcome, Screen, Stay, Turn, World
-from bot.engine.messages import Button, Incoming, Reply
+from bot.engine.messages import Button, Incoming, Reply, Response
 from bot.engine.ports import Repository
 from bot.engine.states import State
 from bot.textnorm import fold
@@ -27,6 +28,10 @@ log = logging.getLogger(__name__)
 
 MAX_TEXT = 2000
 _ATTEMPTS = 4
+# Telegram deep links: `/start <payload>`, payload up to 64 of A-Z a-z 0-9 _ -.
+_START = re.compile(r"^/start(?:@\w+)?\s+([A-Za-z0-9_-]{1,64})\s*$")
+_BOT_SUFFIX = re.compile(r"^(/\w+)@\w+")
+_AGREE_WITH_PAYLOAD = "0:ok."
 
 ScreenFn = Callable[[Turn], Screen]
 HandleFn = Callable[[Turn, Choice | None, str | None], Decision]
@@ -69,31 +74,48 @@ class Engine:
 
     def handle(self, incoming: Incoming) -> list[Reply]:
         """Answer one message; always returns at least one reply, never raises for bad input."""
+        return self.respond(incoming).replies
+
+    def respond(self, incoming: Incoming) -> Response:
+        """Answer one message, also saying whether a pressed button was taken."""
         incoming = _clip(incoming)
         for _ in range(_ATTEMPTS):
             learner = self._repo.load(incoming.key)
             if learner is None:
-                replies = self._first_contact(incoming)
+                response = self._first_contact(incoming)
+            elif incoming.update_id and self._repo.is_applied(incoming.key, incoming.update_id):
+                # A redelivered update whose step is already written: show where they are.
+                screen = self._screen(Turn(self._world(), learner))
+                response = Response(_stamp(screen.replies(), learner.version))
             else:
-                replies = self._step(learner, incoming)
-            if replies is not None:
-                return replies
+                response = self._step(learner, incoming)
+            if response is not None:
+                return response
             log.info("conversation moved on under us; retrying the step")
-        return [Reply(texts.BUSY)]
+        return Response([Reply(texts.BUSY)])
 
     # -- before consent: nothing is stored -------------------------------------------------
 
-    def _first_contact(self, incoming: Incoming) -> list[Reply] | None:
+    def _first_contact(self, incoming: Incoming) -> Response | None:
         """Show the privacy notice; enrol the learner only when they agree."""
-        choices = consent.notice_screen().choices
-        choice = _resolve(incoming, choices, version=0)
-        if choice is consent.AGREE:
+        payload = _start_payload(incoming.text)
+        agreed_payload = _agreed_payload(incoming.button)
+        choice = _resolve(incoming, consent.notice_screen().choices, version=0)
+        if choice is consent.AGREE or agreed_payload is not None:
             agreed = Consent(self._privacy_version, "self")
-            created = self._repo.enrol(incoming.key, agreed, State.PROFILE_GROUP, {})
+            created = self._repo.enrol(
+                incoming.key,
+                agreed,
+                State.PROFILE_GROUP,
+                {},
+                update_id=incoming.update_id,
+                start_payload=agreed_payload or None,
+            )
             if created is None:
                 return None
             screen = self._screen(Turn(self._world(), created))
-            return _stamp([Reply(texts.CONSENT_THANKS), *screen.replies()], created.version)
+            replies = [Reply(texts.CONSENT_THANKS), *screen.replies()]
+            return Response(_stamp(replies, created.version), incoming.button is not None)
         if choice is consent.DECLINE:
             screen = consent.declined_screen()
         elif choice is consent.MORE:
@@ -101,14 +123,21 @@ class Engine:
         elif incoming.button is not None:
             screen = consent.notice_screen(texts.STALE_BUTTON)
         else:
-            screen = consent.notice_screen()
-        return _stamp(screen.replies(), 0)
+            # Nothing may be stored before consent, so a deep-link payload rides on the
+            # "Đồng ý" button itself until the learner presses it.
+            screen = consent.notice_screen(payload=payload)
+        accepted = incoming.button is not None and choice is not None
+        return Response(_stamp(screen.replies(), 0), accepted)
 
     # -- after consent ---------------------------------------------------------------------
 
-    def _step(self, learner: LearnerSnapshot, incoming: Incoming) -> list[Reply] | None:
+    def _step(self, learner: LearnerSnapshot, incoming: Incoming) -> Response | None:
         """Decide one step for an enrolled learner and write it atomically."""
         turn = Turn(self._world(), learner)
+        accepted = (
+            incoming.button is not None
+            and _resolve(incoming, self._screen(turn).choices, learner.version) is not None
+        )
         try:
             decision = self._decide(turn, incoming)
             outcome = self._realise(turn, decision)
@@ -117,12 +146,13 @@ class Engine:
             outcome = self._realise(turn, Move(State.MENU, before=(texts.UNKNOWN,)))
         if outcome.delete:
             self._repo.delete_learner(learner.learner_id)
-            return outcome.replies
+            return Response(outcome.replies, accepted)
         if outcome.changes is None:
-            return _stamp(outcome.replies, learner.version)
-        if not self._repo.apply(learner.learner_id, learner.version, outcome.changes):
+            return Response(_stamp(outcome.replies, learner.version), accepted)
+        changes = dataclasses.replace(outcome.changes, update_id=incoming.update_id)
+        if not self._repo.apply(learner.learner_id, learner.version, changes):
             return None
-        return _stamp(outcome.replies, learner.version + 1)
+        return Response(_stamp(outcome.replies, learner.version + 1), accepted)
 
     def _decide(self, turn: Turn, incoming: Incoming) -> Decision:
         """Global words first (menu, help, delete), then the current step's own handler."""
@@ -135,11 +165,20 @@ class Engine:
         text = incoming.text or ""
         if not fold(text):
             return Stay((texts.EMPTY,))
+        payload = _start_payload(text)
+        if payload is not None:
+            return self._deep_link(turn, payload)
         command = _global_command(text)
         if command is not None:
             return self._command(turn, command)
         choice = match_choice(text, screen.choices)
         return STEPS[turn.state][1](turn, choice, text)
+
+    def _deep_link(self, turn: Turn, payload: str) -> Decision:
+        """`/start <payload>` from an enrolled learner: record it, then carry on as /start."""
+        if turn.state in _PROFILE_STATES:
+            return Move(turn.state, turn.data, start_payload=payload)
+        return Move(State.MENU, before=(texts.WELCOME_BACK,), start_payload=payload)
 
     def _command(self, turn: Turn, command: str) -> Decision:
         """Words that work on every step, so nobody is ever stuck."""
@@ -181,6 +220,7 @@ class Engine:
             profile=decision.profile,
             events=decision.events,
             answers=decision.answers,
+            start_payload=decision.start_payload,
         )
         return Outcome([*map(Reply, decision.before), *screen.replies()], changes)
 
@@ -191,8 +231,22 @@ class Engine:
         return World(self._content, self._commune, self._assistant, self._today())
 
 
+def _start_payload(text: str | None) -> str | None:
+    """The payload of a `/start <payload>` deep link, if the text is one."""
+    found = _START.match(text or "")
+    return found.group(1) if found else None
+
+
+def _agreed_payload(button: str | None) -> str | None:
+    """The payload carried by a "Đồng ý" button shown after a deep link, if valid."""
+    if button is None or not button.startswith(_AGREE_WITH_PAYLOAD):
+        return None
+    payload = button.removeprefix(_AGREE_WITH_PAYLOAD)
+    return payload if re.fullmatch(r"[A-Za-z0-9_-]{1,64}", payload) else None
+
+
 def _global_command(text: str) -> str | None:
-    folded = fold(text)
+    folded = fold(_BOT_SUFFIX.sub(r"\1", text.strip()))
     if folded in texts.MENU_WORDS:
         return "start" if folded == "start" else "menu"
     if folded in texts.HELP_WORDS:

@@ -107,6 +107,7 @@ class Move:
     profile: Profile | None = None
     events: tuple[ProgressEvent, ...] = ()
     answers: tuple[QuizAnswer, ...] = ()
+    start_payload: str | None = None
 
 
 Decision = Move | Stay | Outcome

@@ -39,3 +39,11 @@ class Incoming:
     def key(self) -> LearnerKey:
         """The learner this message belongs to."""
         return LearnerKey(self.channel, self.chat_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    """The engine's full answer: the replies, and whether a pressed button was taken."""
+
+    replies: list[Reply]
+    button_accepted: bool = False
