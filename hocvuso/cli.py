@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -72,15 +71,15 @@ def _serve(settings: Settings, host: str, port: int) -> int:
     """Run everything in one process until interrupted."""
     import uvicorn
 
+    from hocvuso import logsafe
     from hocvuso.app import create_app
-    from hocvuso.services import build_services
+    from hocvuso.services import build_services, secrets_of
 
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logsafe.configure(secrets_of(settings))
     services = build_services(settings)
     print(f"hocvuso: web chat at http://{host}:{port}/", flush=True)
-    uvicorn.run(create_app(services), host=host, port=port, log_level="info")
+    # log_config=None: uvicorn's loggers go through our redacting root handler too.
+    uvicorn.run(create_app(services), host=host, port=port, log_config=None)
     return 0
 
 

@@ -8,27 +8,34 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from bot.assistant import LessonIndexAssistant
+from bot.channels.inbox import InboxWorker
+from bot.channels.telegram import TelegramChannel
+from bot.channels.telegram import chat_of as telegram_chat
 from bot.commune import Commune, load_commune
 from bot.content import Content, load_content
 from bot.engine import Engine
 from hocvuso.settings import Settings
 from storage.db import make_engine, migrate
+from storage.inbox import SqlInbox
 from storage.repository import SqlRepository
 
 
 @dataclass(frozen=True)
 class Services:
-    """Everything a channel needs to talk to learners."""
+    """Everything the channels need to talk to learners."""
 
     settings: Settings
     database: sa.Engine
     content: Content
     commune: Commune
     engine: Engine
+    inbox: SqlInbox
+    worker: InboxWorker
+    telegram: TelegramChannel | None
 
 
 def build_services(settings: Settings) -> Services:
-    """Load content and commune, migrate the database, and wire the engine."""
+    """Load content and commune, migrate the database, and wire the engine and channels."""
     content = load_content(Path(settings.content_dir))
     commune = load_commune(Path(settings.commune_file))
     database = make_engine(settings.database_url)
@@ -40,4 +47,23 @@ def build_services(settings: Settings) -> Services:
         LessonIndexAssistant(content),
         privacy_version=settings.privacy_version,
     )
-    return Services(settings, database, content, commune, engine)
+    telegram = None
+    if settings.telegram_token is not None:
+        telegram = TelegramChannel(
+            engine,
+            settings.telegram_token.get_secret_value(),
+            str(settings.telegram_api_base),
+            content_dir=Path(settings.content_dir),
+        )
+    inbox = SqlInbox(database)
+    processors = {}
+    if telegram is not None:
+        processors["telegram"] = (telegram.dispatch, telegram_chat)
+    worker = InboxWorker(inbox, processors)
+    return Services(settings, database, content, commune, engine, inbox, worker, telegram)
+
+
+def secrets_of(settings: Settings) -> list[str]:
+    """Every secret the logs must never show."""
+    values = (settings.telegram_token, settings.zalo_token, settings.webhook_secret)
+    return [value.get_secret_value() for value in values if value is not None]

@@ -6,7 +6,14 @@ import re
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AnyHttpUrl,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = "HOCVUSO_"
@@ -63,6 +70,16 @@ class Settings(BaseSettings):
             raise ValueError("must be 8-256 characters of A-Z a-z 0-9 _ -")
         return value
 
+    @model_validator(mode="after")
+    def _webhooks_need_a_secret(self) -> Settings:
+        """A webhook without a secret would accept forged updates from anyone."""
+        platforms = self.telegram_token is not None or self.zalo_token is not None
+        if self.public_url is not None and platforms and self.webhook_secret is None:
+            raise ValueError(
+                f"{ENV_PREFIX}WEBHOOK_SECRET must be set when {ENV_PREFIX}PUBLIC_URL is set"
+            )
+        return self
+
 
 class SettingsError(Exception):
     """A setting is invalid; the message is one line that names the variable."""
@@ -75,7 +92,10 @@ def load_settings() -> Settings:
     except ValidationError as exc:
         lines = []
         for error in exc.errors():
-            name = ENV_PREFIX + "_".join(str(part) for part in error["loc"][:1]).upper()
             message = error["msg"].removeprefix("Value error, ")
+            if not error["loc"]:
+                lines.append(f"invalid settings: {message}")
+                continue
+            name = ENV_PREFIX + str(error["loc"][0]).upper()
             lines.append(f"invalid setting {name}: {message}")
         raise SettingsError("; ".join(lines)) from None

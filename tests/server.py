@@ -24,9 +24,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(env: Mapping[str, str], log: Path, deadline: float = 30.0) -> Iterator[str]:
+def running_server(
+    env: Mapping[str, str], log: Path, deadline: float = 30.0, port: int | None = None
+) -> Iterator[str]:
     """Run `hocvuso serve` until the block ends; yields its base URL once it answers."""
-    port = free_port()
+    port = port or free_port()
     command = [sys.executable, "-m", "hocvuso.cli", "serve", "--port", str(port)]
     full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **env}
     with log.open("wb") as out:
