@@ -165,6 +165,11 @@ def test_webhook_forged_duplicate_and_failed_processing(fake: FakeTelegram, tmp_
         assert _rows(database, "select hamlet_id from learner") == [("thon-1",)]
         newest = "select status, attempts from inbox_update order by id desc limit 1"
         fake.wait_for(lambda: _rows(database, newest) == [("done", 1)], what="retried update done")
+        user.press("Bỏ qua", "Bạn muốn làm gì?")
+        _walk_to_a_passed_quiz(user)
+        assert fake.unanswered_callbacks() == set()
+    passed = _rows(database, "select count(*) from progress_event where kind = 'quiz_passed'")
+    assert passed == [(1,)]
     text = log.read_text(encoding="utf-8", errors="replace")
     assert fake.token not in text and SECRET not in text
 
