@@ -8,7 +8,8 @@ from fastapi.staticfiles import StaticFiles
 from api import health
 from bot.channels import web
 from bot.channels.webhooks import telegram_key, webhook_router
-from hocvuso.lifecycle import TELEGRAM_WEBHOOK_PATH, lifespan
+from bot.channels.zalo import message_key
+from hocvuso.lifecycle import TELEGRAM_WEBHOOK_PATH, ZALO_WEBHOOK_PATH, lifespan
 from hocvuso.services import Services
 
 
@@ -33,6 +34,18 @@ def create_app(services: Services) -> FastAPI:
                 header="X-Telegram-Bot-Api-Secret-Token",
                 secret=secret.get_secret_value(),
                 key_of=telegram_key,
+                inbox=services.inbox,
+                wake=services.worker.wake,
+            )
+        )
+    if services.zalo is not None and secret is not None:
+        app.include_router(
+            webhook_router(
+                path=ZALO_WEBHOOK_PATH,
+                channel="zalo",
+                header="X-Bot-Api-Secret-Token",
+                secret=secret.get_secret_value(),
+                key_of=message_key,
                 inbox=services.inbox,
                 wake=services.worker.wake,
             )

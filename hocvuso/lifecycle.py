@@ -18,11 +18,15 @@ from telegram.error import InvalidToken, NetworkError, TelegramError
 
 from bot.channels.telegram import ALLOWED_UPDATES, TelegramChannel
 from bot.channels.telegram_polling import TelegramPoller
+from bot.channels.zalo import ZaloChannel
+from bot.channels.zalo_api import ZaloError
+from bot.channels.zalo_polling import ZaloPoller, ZaloTokenRefused
 from hocvuso.services import Services
 
 log = logging.getLogger(__name__)
 
 TELEGRAM_WEBHOOK_PATH = "/webhooks/telegram"
+ZALO_WEBHOOK_PATH = "/webhooks/zalo"
 MAX_BACKOFF = 60.0
 
 
@@ -38,6 +42,8 @@ def lifespan(
             tasks.append(
                 asyncio.create_task(_supervise_telegram(services, services.telegram), name="tg")
             )
+        if services.zalo is not None:
+            tasks.append(asyncio.create_task(_supervise_zalo(services, services.zalo), name="zalo"))
         try:
             yield
         finally:
@@ -47,6 +53,9 @@ def lifespan(
             if services.telegram is not None:
                 with contextlib.suppress(Exception):
                     await services.telegram.stop()
+            if services.zalo is not None:
+                with contextlib.suppress(Exception):
+                    await services.zalo.client.close()
 
     return run
 
@@ -69,10 +78,33 @@ async def _supervise_telegram(services: Services, telegram: TelegramChannel) -> 
         log.info("telegram: long polling")
         await TelegramPoller(telegram.bot, services.inbox, services.worker.wake).run()
 
-    await _with_backoff("telegram", connect_and_run)
+    await _with_backoff("telegram", "HOCVUSO_TELEGRAM_TOKEN", connect_and_run)
 
 
-async def _with_backoff(name: str, job: Callable[[], Awaitable[Any]]) -> None:
+async def _supervise_zalo(services: Services, zalo: ZaloChannel) -> None:
+    """Check the token, then register the webhook or long-poll, retrying network trouble."""
+    settings = services.settings
+
+    async def connect_and_run() -> None:
+        try:
+            await zalo.client.get_me()
+        except ZaloError as exc:
+            if exc.error_code == 401:
+                raise ZaloTokenRefused from None
+            raise
+        if settings.public_url is not None and settings.webhook_secret is not None:
+            url = str(settings.public_url).rstrip("/") + ZALO_WEBHOOK_PATH
+            await zalo.client.set_webhook(url, settings.webhook_secret.get_secret_value())
+            log.info("zalo: webhook registered at %s", url)
+            return
+        await zalo.client.delete_webhook()
+        log.info("zalo: long polling")
+        await ZaloPoller(zalo.client, services.inbox, services.worker.wake).run()
+
+    await _with_backoff("zalo", "HOCVUSO_ZALO_TOKEN", connect_and_run)
+
+
+async def _with_backoff(name: str, variable: str, job: Callable[[], Awaitable[Any]]) -> None:
     """Run `job`, retrying network failures with growing pauses; a refused token ends it."""
     failures = 0
     while True:
@@ -81,14 +113,15 @@ async def _with_backoff(name: str, job: Callable[[], Awaitable[Any]]) -> None:
             return
         except asyncio.CancelledError:
             raise
-        except InvalidToken:
+        except (InvalidToken, ZaloTokenRefused):
             log.error(
                 "%s: the platform refused the bot token; this channel is off "
-                "(check HOCVUSO_TELEGRAM_TOKEN). The web chat keeps running.",
+                "(check %s). The web chat keeps running.",
                 name,
+                variable,
             )
             return
-        except (NetworkError, TelegramError, OSError) as exc:
+        except (NetworkError, TelegramError, ZaloError, OSError) as exc:
             failures += 1
             pause = min(2.0 ** (failures - 1), MAX_BACKOFF)
             log.warning("%s: cannot reach the platform (%s); retrying in %.0fs", name, exc, pause)

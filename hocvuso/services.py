@@ -8,9 +8,12 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from bot.assistant import LessonIndexAssistant
-from bot.channels.inbox import InboxWorker
+from bot.channels.inbox import ChatOf, InboxWorker, Process
 from bot.channels.telegram import TelegramChannel
 from bot.channels.telegram import chat_of as telegram_chat
+from bot.channels.zalo import ZaloChannel
+from bot.channels.zalo import chat_of as zalo_chat
+from bot.channels.zalo_api import ZaloClient
 from bot.commune import Commune, load_commune
 from bot.content import Content, load_content
 from bot.engine import Engine
@@ -32,6 +35,7 @@ class Services:
     inbox: SqlInbox
     worker: InboxWorker
     telegram: TelegramChannel | None
+    zalo: ZaloChannel | None
 
 
 def build_services(settings: Settings) -> Services:
@@ -55,12 +59,18 @@ def build_services(settings: Settings) -> Services:
             str(settings.telegram_api_base),
             content_dir=Path(settings.content_dir),
         )
+    zalo = None
+    if settings.zalo_token is not None:
+        client = ZaloClient(settings.zalo_token.get_secret_value(), str(settings.zalo_api_base))
+        zalo = ZaloChannel(engine, client)
     inbox = SqlInbox(database)
-    processors = {}
+    processors: dict[str, tuple[Process, ChatOf]] = {}
     if telegram is not None:
         processors["telegram"] = (telegram.dispatch, telegram_chat)
+    if zalo is not None:
+        processors["zalo"] = (zalo.dispatch, zalo_chat)
     worker = InboxWorker(inbox, processors)
-    return Services(settings, database, content, commune, engine, inbox, worker, telegram)
+    return Services(settings, database, content, commune, engine, inbox, worker, telegram, zalo)
 
 
 def secrets_of(settings: Settings) -> list[str]:

@@ -46,6 +46,10 @@ UNKNOWN = "Mình chưa hiểu ý bạn. Bạn bấm một nút bên dưới, ho�
 STALE_BUTTON = "Nút đó là của tin nhắn cũ rồi. Bạn dùng các nút mới nhất bên dưới nhé."
 BUSY = "Hệ thống đang bận một chút. Bạn gửi lại giúp mình nhé."
 EMPTY = "Mình chưa nhận được chữ nào. Bạn gõ lại giúp mình nhé."
+MEDIA_NOT_READ = (
+    "Mình chưa xem được hình ảnh, nhãn dán hay tệp gửi kèm. 🙏\n"
+    "Bạn gõ chữ hoặc số để trả lời nhé. Gõ “menu” để về trang chính."
+)
 
 HELP = (
     "ℹ️ Cách dùng:\n"
