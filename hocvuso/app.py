@@ -1,32 +1,57 @@
-"""The one web application: web chat, officials' API, and the platform webhooks."""
+"""The one web application: web chat, officials' API and dashboard, platform webhooks."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api import health
+from api import audit, dashboard, health
+from api.auth import RateLimiter
+from api.deps import ApiContext
+from api.routes import routers
 from bot.channels import web
 from bot.channels.webhooks import telegram_key, webhook_router
 from bot.channels.zalo import message_key
 from hocvuso.lifecycle import TELEGRAM_WEBHOOK_PATH, ZALO_WEBHOOK_PATH, lifespan
 from hocvuso.services import Services
+from storage.officials import OfficialStore
+
+API_REQUESTS_PER_MINUTE = 120
 
 
 def create_app(services: Services) -> FastAPI:
     """Assemble the FastAPI app around already-built services."""
     app = FastAPI(
         title="hocvuso",
+        summary="Bình dân học vụ số: the commune's digital-literacy assistant and its API",
         version="0.1.0",
         docs_url="/api/docs",
         redoc_url=None,
         lifespan=lifespan(services),
     )
+    app.state.api = ApiContext(services.database, services.content, services.commune)
+    app.state.officials = OfficialStore(services.database)
+    app.state.rate_limit = RateLimiter(API_REQUESTS_PER_MINUTE, 60)
+    app.add_middleware(audit.AuditMiddleware)
+
     app.mount("/static", StaticFiles(directory=web.STATIC_DIR), name="static")
     app.include_router(web.router(services.engine))
     app.include_router(health.router(len(services.content.lessons)))
+    for router in routers():
+        app.include_router(router)
+    app.include_router(audit.router())
+    app.include_router(dashboard.router())
+    dashboard.mount_dashboard(app)
+    _webhooks(app, services)
+    return app
+
+
+def _webhooks(app: FastAPI, services: Services) -> None:
+    """Platform webhook routes, only when a platform and a webhook secret are configured."""
     secret = services.settings.webhook_secret
-    if services.telegram is not None and secret is not None:
+    if secret is None:
+        return
+    if services.telegram is not None:
         app.include_router(
             webhook_router(
                 path=TELEGRAM_WEBHOOK_PATH,
@@ -38,7 +63,7 @@ def create_app(services: Services) -> FastAPI:
                 wake=services.worker.wake,
             )
         )
-    if services.zalo is not None and secret is not None:
+    if services.zalo is not None:
         app.include_router(
             webhook_router(
                 path=ZALO_WEBHOOK_PATH,
@@ -50,4 +75,3 @@ def create_app(services: Services) -> FastAPI:
                 wake=services.worker.wake,
             )
         )
-    return app

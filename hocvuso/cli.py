@@ -1,4 +1,4 @@
-"""The `hocvuso` command: serve, chat in the terminal, check content."""
+"""The `hocvuso` command: serve, chat in the terminal, check content, officials' tokens."""
 
 from __future__ import annotations
 
@@ -6,10 +6,14 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bot.commune import CommuneError
+from bot.commune import CommuneError, load_commune
 from bot.content import ContentError, check_content
 from hocvuso.settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from storage.officials import OfficialStore
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -29,6 +33,21 @@ def _parser() -> argparse.ArgumentParser:
     content_commands = content.add_subparsers(dest="content_command", required=True)
     check = content_commands.add_parser("check", help="validate lessons/ and quizzes/")
     check.add_argument("path", nargs="?", type=Path, help="content folder (default: configured)")
+    catalog = content_commands.add_parser("catalog", help="a printable list of all the content")
+    catalog.add_argument("path", nargs="?", type=Path, help="content folder (default: configured)")
+    catalog.add_argument("--out", type=Path, help="write to this file (default: standard output)")
+    catalog.add_argument("--format", choices=("md", "html"), default="md", help="default: md")
+
+    officials = commands.add_parser("officials", help="API tokens for commune officials")
+    officials_commands = officials.add_subparsers(dest="officials_command", required=True)
+    add = officials_commands.add_parser("add", help="make a token (printed once)")
+    add.add_argument("name", help='the official\'s name, e.g. "Nguyễn Thị Lan"')
+    # No argparse `choices`: a bad role gets our one-line message, not the usage text.
+    add.add_argument("--role", required=True, help="admin, viewer or hamlet")
+    add.add_argument("--hamlet", dest="hamlet_id", help="hamlet id (role hamlet only)")
+    revoke = officials_commands.add_parser("revoke", help="revoke an official's token")
+    revoke.add_argument("name")
+    officials_commands.add_parser("list", help="list officials (never their tokens)")
     return parser
 
 
@@ -36,9 +55,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `hocvuso` command; returns the exit status."""
     args = _parser().parse_args(argv)
     try:
+        if args.command == "content" and args.content_command == "catalog":
+            return _content_catalog(args.path, args.format, args.out)
         if args.command == "content":
             return _content_check(args.path)
         settings = load_settings()
+        if args.command == "officials":
+            return _officials(settings, args)
         if args.command == "serve":
             return _serve(settings, args.host, args.port)
         return _chat(settings, args.chat_id)
@@ -67,6 +90,25 @@ def _content_check(path: Path | None) -> int:
     return 0
 
 
+def _content_catalog(path: Path | None, fmt: str, out: Path | None) -> int:
+    """Write the catalogue of lessons, quizzes, answers and paths; content problems exit 1."""
+    from bot.catalog import catalog
+    from bot.content import load_content
+
+    root = path if path is not None else load_settings().content_dir
+    text = catalog(load_content(root), fmt)
+    if out is None:
+        sys.stdout.write(text)
+        return 0
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        print(f"hocvuso: cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    print(f"hocvuso: catalogue written to {out}", file=sys.stderr)
+    return 0
+
+
 def _serve(settings: Settings, host: str, port: int) -> int:
     """Run everything in one process until interrupted."""
     import uvicorn
@@ -90,6 +132,90 @@ def _chat(settings: Settings, chat_id: str | None) -> int:
 
     services = build_services(settings)
     console.run(services.engine, sys.stdin, sys.stdout, chat_id)
+    return 0
+
+
+def _officials(settings: Settings, args: argparse.Namespace) -> int:
+    """Add, revoke or list officials' API tokens, on a migrated database."""
+    from storage.db import make_engine, migrate
+    from storage.officials import OfficialStore
+
+    database = make_engine(settings.database_url)
+    try:
+        migrate(database)
+        store = OfficialStore(database)
+        if args.officials_command == "add":
+            return _add_official(settings, store, args.name, args.role, args.hamlet_id)
+        if args.officials_command == "revoke":
+            return _revoke_official(store, args.name)
+        return _list_officials(store)
+    finally:
+        database.dispose()
+
+
+def _add_official(
+    settings: Settings, store: OfficialStore, name: str, role: str, hamlet_id: str | None
+) -> int:
+    """Print a new token on stdout, and only the token, so scripts can capture it."""
+    from storage.officials import check_role
+
+    try:
+        check_role(role, hamlet_id)
+    except ValueError as exc:
+        print(f"hocvuso: {exc}", file=sys.stderr)
+        return 2
+    if hamlet_id is not None:
+        commune = load_commune(Path(settings.commune_file))
+        if commune.hamlet(hamlet_id) is None:
+            known = ", ".join(hamlet.id for hamlet in commune.hamlets)
+            print(f"hocvuso: unknown hamlet {hamlet_id!r}; known: {known}", file=sys.stderr)
+            return 2
+    try:
+        official, token = store.add(name, role, hamlet_id)
+    except ValueError as exc:
+        print(f"hocvuso: {exc}", file=sys.stderr)
+        return 2
+    print(token, flush=True)
+    print(
+        f"hocvuso: API token for {official.name} ({official.role}) above; it is shown only"
+        " this once and cannot be recovered: keep it somewhere safe.",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _revoke_official(store: OfficialStore, name: str) -> int:
+    """Revoke a token; exit 1 when nobody by that name holds one."""
+    if store.revoke(name) == 0:
+        print(f"hocvuso: no official named {name!r} has a valid token", file=sys.stderr)
+        return 1
+    print(f"revoked the token of {name}")
+    return 0
+
+
+def _list_officials(store: OfficialStore) -> int:
+    """One line per official: name, role, hamlet, created, revoked; never a token or hash."""
+    officials = store.list()
+    if not officials:
+        print("hocvuso: no officials yet", file=sys.stderr)
+        return 0
+    rows = [("NAME", "ROLE", "HAMLET", "CREATED (UTC)", "REVOKED (UTC)")]
+    for official in officials:
+        revoked = official.revoked_at
+        rows.append(
+            (
+                official.name,
+                official.role,
+                official.hamlet_id or "-",
+                f"{official.created_at:%Y-%m-%d %H:%M}",
+                "-" if revoked is None else f"{revoked:%Y-%m-%d %H:%M}",
+            )
+        )
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
+    for row in rows:
+        print(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        )
     return 0
 
 

@@ -10,8 +10,9 @@ import logging
 import re
 from collections.abc import Iterable
 
-# Telegram bot tokens have this shape; redact them even if nobody registered them.
-_TELEGRAM_TOKEN = re.compile(r"\d{5,}:[A-Za-z0-9_-]{20,}")
+# Telegram bot tokens and officials' API tokens have these shapes; redact them even if nobody
+# registered them as secrets.
+_TOKEN_SHAPES = re.compile(r"\d{5,}:[A-Za-z0-9_-]{20,}|hv_[A-Za-z0-9_-]{20,}")
 MASK = "***"
 
 
@@ -29,10 +30,10 @@ class RedactingFormatter(logging.Formatter):
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
-    """Mask each secret, and anything shaped like a Telegram token, in `text`."""
+    """Mask each secret, and anything shaped like a bot or API token, in `text`."""
     for secret in secrets:
         text = text.replace(secret, MASK)
-    return _TELEGRAM_TOKEN.sub(MASK, text)
+    return _TOKEN_SHAPES.sub(MASK, text)
 
 
 def configure(secrets: Iterable[str], level: int = logging.INFO) -> None:

@@ -112,6 +112,8 @@ class Learner(SQLModel, table=True):
     # the deleted learner can never land in a newcomer's conversation.
     __table_args__ = (
         sa.UniqueConstraint("channel", "chat_id", name="uq_learner_channel_chat_id"),
+        # Coverage counts learners per (target group, hamlet): storage/stats.py.
+        sa.Index("ix_learner_target_group_hamlet_id", "target_group", "hamlet_id"),
         {"sqlite_autoincrement": True},
     )
 
@@ -155,6 +157,11 @@ class ProgressEventRecord(SQLModel, table=True):
     """One step of a learner's progress through a lesson."""
 
     __tablename__ = "progress_event"
+    # Statistics filter by kind first: passed lessons of a core path, completions per week.
+    __table_args__ = (
+        sa.Index("ix_progress_event_kind_lesson_id", "kind", "lesson_id"),
+        sa.Index("ix_progress_event_kind_created_at", "kind", "created_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     learner_id: int = Field(foreign_key="learner.id", ondelete="CASCADE", index=True)
@@ -220,3 +227,67 @@ class InboxUpdate(SQLModel, table=True):
     received_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
     processed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     last_error: str | None = Field(default=None, max_length=LAST_ERROR_MAX)
+
+
+OFFICIAL_ROLES = ("admin", "viewer", "hamlet")
+OFFICIAL_NAME_MAX = 80
+TOKEN_HASH_LENGTH = 64
+AUDIT_METHOD_MAX = 16
+AUDIT_PATH_MAX = 300
+
+
+class Official(SQLModel, table=True):
+    """A commune official's API token: who holds it, what it may read, and whether it is revoked."""
+
+    __tablename__ = "official"
+    # AUTOINCREMENT on SQLite: audit entries keep an official's id without a foreign key, so a
+    # deleted official's id must never be handed to someone else.
+    __table_args__ = (
+        sa.UniqueConstraint("token_hash", name="uq_official_token_hash"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    # Unique among tokens that are not revoked; checked in code (storage/officials.py).
+    name: str = Field(max_length=OFFICIAL_NAME_MAX)
+    role: str
+    hamlet_id: str | None = None
+    # SHA-256 hex of the token, never the token itself. Tokens are 32 random bytes, so nobody
+    # can search that space: a plain, unsalted hash is enough, and it can be looked up by
+    # value. Slow password hashes (bcrypt, argon2) protect guessable secrets, not these.
+    token_hash: str = Field(max_length=TOKEN_HASH_LENGTH)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class AuditLogEntry(SQLModel, table=True):
+    """One request to the officials' API: who, what, when, and the status it got."""
+
+    __tablename__ = "audit_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    # No foreign key: the trail must outlive the official it names, so the name and role are
+    # copied too. None when the request was not authenticated.
+    official_id: int | None = None
+    official_name: str | None = Field(default=None, max_length=OFFICIAL_NAME_MAX)
+    role: str | None = None
+    method: str = Field(max_length=AUDIT_METHOD_MAX)
+    path: str = Field(max_length=AUDIT_PATH_MAX)
+    status: int
+    at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime, index=True)
+
+
+QUESTION_TEXT_MAX = 300
+
+
+class QuestionLog(SQLModel, table=True):
+    """A free-text question put to the assistant, folded and anonymous, for content authors."""
+
+    __tablename__ = "question_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    asked_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime, index=True)
+    topic: str | None = None
+    answered: bool
+    # The question folded (bot.textnorm.fold) and cut at QUESTION_TEXT_MAX; no learner id.
+    text: str = Field(max_length=QUESTION_TEXT_MAX)

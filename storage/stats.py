@@ -1,0 +1,278 @@
+"""Counts for the officials' statistics, aggregated in SQL (SQLite and PostgreSQL alike).
+
+Every query takes an `as_of` instant: rows stamped after it are ignored, so a past quarter's
+figures, or the figures of 28 days ago that give the pace, come from the same queries.
+
+- enrolled: learners (a learner row exists only after consent; deleting a learner deletes
+  its rows, so deleted learners are simply gone) created by `as_of`, per target group and
+  hamlet as stored on the learner now; learners without a group are not counted.
+- core_completed: those learners whose lessons with a `quiz_passed` event (by `as_of`)
+  include every lesson of their group's core path; a group with an empty path counts nobody.
+- lesson funnels: distinct learners who started a lesson or passed its quiz, and quiz events.
+- answers: per (lesson, question), all answers and wrong ones, and answers per chosen option.
+- periods: new learners (by `learner.created_at`) and `quiz_passed` events per period.
+- unanswered questions: `question_log` rows with `answered` false, grouped by their text.
+
+The dataclasses carry counts only: no learner id, chat id or name ever leaves this module.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from itertools import pairwise
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlmodel import SQLModel
+
+from storage.models import Learner, ProgressEventRecord, QuestionLog, QuizAnswerRecord
+from storage.records import EventKind
+
+_tables = SQLModel.metadata.tables
+_learner = _tables[str(Learner.__tablename__)]
+_event = _tables[str(ProgressEventRecord.__tablename__)]
+_answer = _tables[str(QuizAnswerRecord.__tablename__)]
+_question = _tables[str(QuestionLog.__tablename__)]
+
+_PASSED = EventKind.QUIZ_PASSED.value
+
+
+@dataclass(frozen=True, slots=True)
+class CoverageCount:
+    """Learners of one target group in one hamlet (None: no or unknown hamlet)."""
+
+    group: str
+    hamlet_id: str | None
+    enrolled: int
+    core_completed: int
+
+
+@dataclass(frozen=True, slots=True)
+class LessonFunnel:
+    """How far learners got in one lesson: distinct learners and quiz events."""
+
+    lesson_id: str
+    started: int
+    finished: int
+    quiz_passed: int
+    quiz_failed: int
+    quiz_started: int
+    quiz_starters: int
+
+
+@dataclass(frozen=True, slots=True)
+class OptionCount:
+    """How many answers picked one option (0-based index, as stored)."""
+
+    option_index: int
+    answers: int
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionAnswers:
+    """Answers to one quiz question: all, wrong ones, and per chosen option."""
+
+    lesson_id: str
+    question_id: str
+    answers: int
+    wrong: int
+    options: tuple[OptionCount, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodCount:
+    """New learners and quiz completions in the period starting at `start`."""
+
+    start: datetime
+    new_learners: int
+    completions: int
+
+
+@dataclass(frozen=True, slots=True)
+class UnansweredCount:
+    """A question the assistant could not answer, how often it was asked, and when last."""
+
+    text: str
+    count: int
+    last_asked: datetime
+
+
+def coverage_counts(
+    engine: Engine, core_paths: Mapping[str, Collection[str]], as_of: datetime
+) -> tuple[CoverageCount, ...]:
+    """Enrolled and core-path-completed learners per (group, hamlet) as of an instant."""
+    enrolled = (
+        sa.select(_learner.c.target_group, _learner.c.hamlet_id, sa.func.count())
+        .where(_learner.c.target_group.is_not(None), _learner.c.created_at <= as_of)
+        .group_by(_learner.c.target_group, _learner.c.hamlet_id)
+    )
+    counts: dict[tuple[str, str | None], list[int]] = defaultdict(lambda: [0, 0])
+    with engine.connect() as connection:
+        for group, hamlet_id, count in connection.execute(enrolled):
+            counts[group, hamlet_id][0] = count
+        completed = _completed_query(core_paths, as_of)
+        if completed is not None:
+            for group, hamlet_id, count in connection.execute(completed):
+                counts[group, hamlet_id][1] = count
+    return tuple(
+        CoverageCount(group, hamlet_id, enrolled_count, completed_count)
+        for (group, hamlet_id), (enrolled_count, completed_count) in sorted(
+            counts.items(), key=lambda item: (item[0][0], item[0][1] or "")
+        )
+    )
+
+
+def _completed_query(
+    core_paths: Mapping[str, Collection[str]], as_of: datetime
+) -> sa.Select[str, str | None, int] | None:
+    paths = {group: sorted(set(lessons)) for group, lessons in core_paths.items() if lessons}
+    if not paths:
+        return None
+    # One row per learner who passed every lesson of their own group's path: the passed
+    # lessons are filtered to that path, so counting them distinctly is enough.
+    in_own_path = sa.or_(
+        *(
+            sa.and_(_learner.c.target_group == group, _event.c.lesson_id.in_(lessons))
+            for group, lessons in paths.items()
+        )
+    )
+    path_length = sa.case(
+        {group: len(lessons) for group, lessons in paths.items()}, value=_learner.c.target_group
+    )
+    per_learner = (
+        sa.select(_learner.c.target_group, _learner.c.hamlet_id)
+        .select_from(_event.join(_learner, _learner.c.id == _event.c.learner_id))
+        .where(
+            _event.c.kind == _PASSED,
+            _event.c.created_at <= as_of,
+            _learner.c.created_at <= as_of,
+            in_own_path,
+        )
+        .group_by(_learner.c.id, _learner.c.target_group, _learner.c.hamlet_id)
+        .having(sa.func.count(sa.distinct(_event.c.lesson_id)) == path_length)
+        .subquery("completed")
+    )
+    return sa.select(per_learner.c.target_group, per_learner.c.hamlet_id, sa.func.count()).group_by(
+        per_learner.c.target_group, per_learner.c.hamlet_id
+    )
+
+
+def _learners_with(kind: EventKind) -> sa.ColumnElement[int]:
+    return sa.func.count(sa.distinct(sa.case((_event.c.kind == kind.value, _event.c.learner_id))))
+
+
+def _events_of(kind: EventKind) -> sa.ColumnElement[int]:
+    return sa.func.count(sa.case((_event.c.kind == kind.value, 1)))
+
+
+def lesson_funnels(engine: Engine, as_of: datetime) -> tuple[LessonFunnel, ...]:
+    """Every lesson with progress events by `as_of`, and its funnel counts."""
+    query = (
+        sa.select(
+            _event.c.lesson_id,
+            _learners_with(EventKind.LESSON_STARTED),
+            _learners_with(EventKind.QUIZ_PASSED),
+            _events_of(EventKind.QUIZ_PASSED),
+            _events_of(EventKind.QUIZ_FAILED),
+            _events_of(EventKind.QUIZ_STARTED),
+            _learners_with(EventKind.QUIZ_STARTED),
+        )
+        .where(_event.c.created_at <= as_of)
+        .group_by(_event.c.lesson_id)
+        .order_by(_event.c.lesson_id)
+    )
+    with engine.connect() as connection:
+        return tuple(LessonFunnel(*row) for row in connection.execute(query))
+
+
+def answer_counts(
+    engine: Engine, as_of: datetime, *, min_answers: int = 1
+) -> tuple[QuestionAnswers, ...]:
+    """Per (lesson, question) with at least `min_answers` answers by `as_of`: the counts."""
+    answers = sa.func.count()
+    questions = (
+        sa.select(
+            _answer.c.lesson_id,
+            _answer.c.question_id,
+            answers,
+            sa.func.count(sa.case((sa.not_(_answer.c.correct), 1))),
+        )
+        .where(_answer.c.created_at <= as_of)
+        .group_by(_answer.c.lesson_id, _answer.c.question_id)
+        .having(answers >= min_answers)
+        .order_by(_answer.c.lesson_id, _answer.c.question_id)
+    )
+    options = (
+        sa.select(_answer.c.lesson_id, _answer.c.question_id, _answer.c.option_index, answers)
+        .where(_answer.c.created_at <= as_of, _answer.c.option_index.is_not(None))
+        .group_by(_answer.c.lesson_id, _answer.c.question_id, _answer.c.option_index)
+        .order_by(_answer.c.lesson_id, _answer.c.question_id, _answer.c.option_index)
+    )
+    with engine.connect() as connection:
+        totals = connection.execute(questions).all()
+        picked: dict[tuple[str, str], list[OptionCount]] = defaultdict(list)
+        for lesson_id, question_id, option_index, count in connection.execute(options):
+            picked[lesson_id, question_id].append(OptionCount(option_index, count))
+    return tuple(
+        QuestionAnswers(lesson_id, question_id, count, wrong, tuple(picked[lesson_id, question_id]))
+        for lesson_id, question_id, count, wrong in totals
+    )
+
+
+def period_counts(
+    engine: Engine, starts: Sequence[datetime], as_of: datetime
+) -> tuple[PeriodCount, ...]:
+    """New learners and quiz completions per period (from each start to the next, or `as_of`)."""
+    if not starts:
+        return ()
+    if any(later <= earlier for earlier, later in pairwise(starts)):
+        raise ValueError("period starts must increase")
+    learners = _per_period(_learner.c.created_at, sa.true(), starts, as_of)
+    passed = _per_period(_event.c.created_at, _event.c.kind == _PASSED, starts, as_of)
+    with engine.connect() as connection:
+        new = {period: count for period, count in connection.execute(learners)}
+        done = {period: count for period, count in connection.execute(passed)}
+    return tuple(
+        PeriodCount(start, new.get(index, 0), done.get(index, 0))
+        for index, start in enumerate(starts)
+    )
+
+
+def _per_period(
+    column: sa.ColumnElement[datetime],
+    condition: sa.ColumnElement[bool],
+    starts: Sequence[datetime],
+    as_of: datetime,
+) -> sa.Select[int, int]:
+    # The period index is computed in a subquery and grouped by name outside it: PostgreSQL
+    # would not recognise a CASE with bound parameters as the same expression in GROUP BY.
+    period = sa.case(
+        *((column < start, index) for index, start in enumerate(starts[1:])),
+        else_=len(starts) - 1,
+    )
+    bucketed = (
+        sa.select(period.label("period"))
+        .where(condition, column >= starts[0], column <= as_of)
+        .subquery("bucketed")
+    )
+    return sa.select(bucketed.c.period, sa.func.count()).group_by(bucketed.c.period)
+
+
+def unanswered_questions(
+    engine: Engine, as_of: datetime, limit: int
+) -> tuple[UnansweredCount, ...]:
+    """Unanswered questions by `as_of`, grouped by text: most asked first, then latest."""
+    count = sa.func.count()
+    last_asked = sa.func.max(_question.c.asked_at)
+    query = (
+        sa.select(_question.c.text, count, last_asked)
+        .where(sa.not_(_question.c.answered), _question.c.asked_at <= as_of)
+        .group_by(_question.c.text)
+        .order_by(count.desc(), last_asked.desc(), _question.c.text)
+        .limit(limit)
+    )
+    with engine.connect() as connection:
+        return tuple(UnansweredCount(*row) for row in connection.execute(query))
