@@ -1,31 +1,30 @@
-"""Load and check lessons and quizzes (YAML written by teachers) into immutable typed models.
+"""Load and check the content teachers write in YAML into immutable typed models.
+
+The content is `lessons/` and `quizzes/` (this module), the answer bank `answers/`
+(`bot.answers`) and the learning paths `paths.yaml` (`bot.learning_paths`); the field types
+they share are in `bot.contentfields`.
 
 `check_content` reports every problem at once as `file:line: message`, in plain English for the
 teachers who write the files; `load_content` returns the models or raises ContentError with the
 same problems. Structure and types are validated by pydantic; the line of each problem comes
 from `bot.yamlsource`, which remembers where every key and list item was written. Checks that
-span files (duplicate lesson ids, a quiz's lesson) run on the raw data, so one broken field does
-not hide or fake problems elsewhere.
+span files (duplicate ids, a quiz's lesson, a path's lessons) run on the raw data, so one
+broken field does not hide or fake problems elsewhere.
 """
 
 from __future__ import annotations
 
-import difflib
-import re
-import unicodedata
 from collections.abc import Hashable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Annotated, Any, TypeAlias
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     ConfigDict,
     Discriminator,
     Field,
-    Strict,
     StrictBool,
     StrictInt,
     Tag,
@@ -33,17 +32,38 @@ from pydantic import (
     ValidationInfo,
     field_validator,
 )
-from pydantic_core import ErrorDetails, PydanticCustomError
+from pydantic_core import ErrorDetails
 
 import bot
+from bot.answers import ENTRIES, Answer, AnswerFile, check_answers, check_coverage
+from bot.contentfields import (
+    TARGET_GROUPS,
+    ButtonText,
+    ContentFile,
+    ContentModel,
+    GroupId,
+    Id,
+    ImageRef,
+    LongText,
+    Problem,
+    Rules,
+    Source,
+    Text,
+    TopicId,
+    did_you_mean,
+    fail,
+)
+from bot.learning_paths import PATHS_FILE, LearningPath, PathsFile, check_paths, pick_path
 from bot.yamlsource import Loc, YamlDoc, YamlSyntaxError, parse_yaml
 
 __all__ = [
     "TARGET_GROUPS",
+    "Answer",
     "Card",
     "ChoiceQuestion",
     "Content",
     "ContentError",
+    "LearningPath",
     "Lesson",
     "Option",
     "Problem",
@@ -57,164 +77,26 @@ __all__ = [
     "load_content",
 ]
 
-TARGET_GROUPS: dict[str, str] = {
-    "adult": "Người dân",
-    "pupil": "Học sinh",
-    "official": "Cán bộ, công chức",
-    "worker": "Người lao động (doanh nghiệp, hợp tác xã)",
-}
-
 PROJECT_TOPICS = Path(bot.__file__).resolve().parent.parent / "topics.yaml"
 
-CARD_LIMIT = 350  # characters of a card, a question or an explanation
-BUTTON_LIMIT = 80  # characters of an option, which is shown on a button
 MAX_CARDS = 8
 MAX_QUESTIONS = 8
 
-_ID = re.compile(r"[a-z0-9-]+")
 _CHOICE = "single-choice"  # union tags; never valid field names, so easy to drop from a loc
 _TEXT = "free-text"
-
-
-# --- validators ---
-# A custom error's message is the rest of a sentence whose subject the checker supplies from
-# the error's location: "card 3" + " is 412 characters long; the limit is 350".
-
-
-@dataclass(frozen=True)
-class _Rules:
-    """What validators need beyond the file itself; absent when models are built in code."""
-
-    root: Path
-    topic_ids: frozenset[str] | None  # None: topics.yaml unreadable, so skip topic checks
-
-
-def _rules(info: ValidationInfo) -> _Rules | None:
-    return info.context if isinstance(info.context, _Rules) else None
-
-
-def _fail(kind: str, message: str, **ctx: object) -> PydanticCustomError:
-    return PydanticCustomError(kind, message, ctx)
-
-
-def _did_you_mean(value: str, choices: Iterable[str]) -> str:
-    matches = difflib.get_close_matches(value, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean '{matches[0]}'?)" if matches else ""
-
-
-def _text(limit: int | None) -> AfterValidator:
-    def clean(value: str) -> str:
-        # NFC so a length counts letters, whichever way the editor stored the diacritics;
-        # strip because block scalars (`text: |`) end with a newline.
-        value = unicodedata.normalize("NFC", value).strip()
-        if not value:
-            raise _fail("empty_text", "is empty")
-        if limit is not None and len(value) > limit:
-            raise _fail(
-                "text_too_long",
-                "is {length} characters long; the limit is {limit}",
-                length=len(value),
-                limit=limit,
-            )
-        return value
-
-    return AfterValidator(clean)
-
-
-def _check_id(value: str) -> str:
-    if not _ID.fullmatch(value):
-        raise _fail(
-            "bad_id",
-            "is '{value}'; an id may contain only lowercase letters a-z, digits and '-'",
-            value=value,
-        )
-    return value
-
-
-def _check_topic(value: str, info: ValidationInfo) -> str:
-    rules = _rules(info)
-    if rules is not None and rules.topic_ids is not None and value not in rules.topic_ids:
-        raise _fail(
-            "unknown_topic",
-            "is '{value}', which is not a topic id in topics.yaml{hint}",
-            value=value,
-            hint=_did_you_mean(value, rules.topic_ids),
-        )
-    return value
-
-
-def _check_group(value: str) -> str:
-    if value not in TARGET_GROUPS:
-        raise _fail(
-            "unknown_group",
-            "is '{value}', which is not a target group{hint}; use one of: {groups}",
-            value=value,
-            hint=_did_you_mean(value, TARGET_GROUPS),
-            groups=", ".join(f"{key} ({label})" for key, label in TARGET_GROUPS.items()),
-        )
-    return value
-
-
-def _check_image(value: str, info: ValidationInfo) -> str:
-    if value.startswith("https://"):
-        return value
-    if "://" in value or value.startswith("/") or ".." in Path(value).parts:
-        raise _fail(
-            "bad_image",
-            "is '{value}'; a picture must be an https:// address or a path inside the content"
-            " folder, like images/vneid.png",
-            value=value,
-        )
-    rules = _rules(info)
-    if rules is not None and not (rules.root / value).is_file():
-        raise _fail(
-            "image_not_found",
-            "is '{value}', but there is no such file (paths are relative to the content folder)",
-            value=value,
-        )
-    return value
-
-
-def _check_url(value: str) -> str:
-    if not value.startswith(("https://", "http://")):
-        raise _fail(
-            "bad_url", "is '{value}'; a link must start with https:// or http://", value=value
-        )
-    return value
-
-
-Text = Annotated[str, Strict(), _text(None)]
-LongText = Annotated[str, Strict(), _text(CARD_LIMIT)]
-ButtonText = Annotated[str, Strict(), _text(BUTTON_LIMIT)]
-Id = Annotated[str, Strict(), AfterValidator(_check_id)]
-TopicId = Annotated[str, Strict(), AfterValidator(_check_topic)]
-GroupId = Annotated[str, Strict(), AfterValidator(_check_group)]
-ImageRef = Annotated[str, Strict(), AfterValidator(_check_image)]
-Url = Annotated[str, Strict(), AfterValidator(_check_url)]
 
 
 # --- models ---
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Source(_Model):
-    """Where a lesson's facts come from."""
-
-    title: Text
-    url: Url | None = None
-
-
-class Card(_Model):
+class Card(ContentModel):
     """One screen of a lesson: a short text, optionally with a picture."""
 
     text: LongText
     image: ImageRef | None = None  # a path relative to the content folder, or an https URL
 
 
-class Lesson(_Model):
+class Lesson(ContentModel):
     """A lesson of a few cards, tagged with topics and target groups."""
 
     id: Id
@@ -227,7 +109,7 @@ class Lesson(_Model):
     path: str = ""  # file relative to the content folder; set by the loader, not by authors
 
 
-class Option(_Model):
+class Option(ContentModel):
     """One answer of a single-choice question, with the explanation shown after answering."""
 
     text: ButtonText
@@ -235,7 +117,7 @@ class Option(_Model):
     explanation: LongText
 
 
-class ChoiceQuestion(_Model):
+class ChoiceQuestion(ContentModel):
     """A question answered by picking exactly one of 2-4 options."""
 
     id: Id
@@ -247,9 +129,9 @@ class ChoiceQuestion(_Model):
     def _exactly_one_correct(cls, options: tuple[Option, ...]) -> tuple[Option, ...]:
         correct = [str(number) for number, option in enumerate(options, 1) if option.correct]
         if not correct:
-            raise _fail("correct_count", "has no option marked 'correct: true'; mark exactly one")
+            raise fail("correct_count", "has no option marked 'correct: true'; mark exactly one")
         if len(correct) > 1:
-            raise _fail(
+            raise fail(
                 "correct_count",
                 "has {count} options marked 'correct: true' (options {which}); mark exactly one",
                 count=len(correct),
@@ -263,7 +145,7 @@ class ChoiceQuestion(_Model):
         return next(index for index, option in enumerate(self.options) if option.correct)
 
 
-class TextQuestion(_Model):
+class TextQuestion(ContentModel):
     """A question answered by typing; the engine matches the answer tolerantly."""
 
     id: Id
@@ -299,7 +181,7 @@ _AnyQuestion = Annotated[
 ]
 
 
-class Quiz(_Model):
+class Quiz(ContentModel):
     """The quiz of one lesson; passing needs at least `pass_mark` correct answers."""
 
     model_config = ConfigDict(
@@ -317,9 +199,9 @@ class Quiz(_Model):
     def _pass_mark_in_range(cls, value: int, info: ValidationInfo) -> int:
         questions = info.data.get("questions")
         if value < 1:
-            raise _fail("pass_mark_range", "is {value}; it must be at least 1", value=value)
+            raise fail("pass_mark_range", "is {value}; it must be at least 1", value=value)
         if questions is not None and value > len(questions):
-            raise _fail(
+            raise fail(
                 "pass_mark_range",
                 "is {value} but the quiz has only {count} question(s); it must be between 1"
                 " and {count}",
@@ -329,14 +211,14 @@ class Quiz(_Model):
         return value
 
 
-class Skill(_Model):
+class Skill(ContentModel):
     """One of the basic digital skills that topics are grouped under."""
 
     id: Text
     title: Text
 
 
-class Topic(_Model):
+class Topic(ContentModel):
     """A stable topic id that lessons and the assistant's answers are tagged with."""
 
     id: Text
@@ -344,19 +226,30 @@ class Topic(_Model):
     title: Text
 
 
-class _TopicsFile(_Model):
+class _TopicsFile(ContentModel):
     skills: tuple[Skill, ...] = Field(min_length=1)
     topics: tuple[Topic, ...] = Field(min_length=1)
 
 
+def _no_answers() -> Mapping[str, Answer]:
+    return MappingProxyType({})
+
+
 @dataclass(frozen=True)
 class Content:
-    """All lessons (in teaching order), quizzes by lesson id, topics and skills."""
+    """All lessons (in teaching order), quizzes by lesson id, topics, skills, answers, paths."""
 
     lessons: Mapping[str, Lesson]
     quizzes: Mapping[str, Quiz]
     topics: Mapping[str, Topic]
     skills: Mapping[str, Skill]
+    # Defaults, because older content trees (and content built in code) have neither.
+    answers: Mapping[str, Answer] = field(default_factory=_no_answers)  # by id, in file order
+    paths: tuple[LearningPath, ...] = ()
+
+    def path_for(self, group: str | None, age: int | None) -> LearningPath | None:
+        """Return the learner's path: a matching min_age path beats the group's plain one."""
+        return pick_path(self.paths, group, age)
 
     def lessons_for_skill(self, skill_id: str) -> list[Lesson]:
         """Return the lessons with at least one topic of this skill, in teaching order."""
@@ -372,22 +265,6 @@ class Content:
     def quiz_for(self, lesson_id: str) -> Quiz | None:
         """Return the lesson's quiz, or None when it has none."""
         return self.quizzes.get(lesson_id)
-
-
-# --- problems ---
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing an author must fix; `line` is 1-based, 0 when it concerns a whole folder."""
-
-    file: str
-    line: int
-    message: str
-
-    def __str__(self) -> str:
-        """Format as `file:line: message`, which editors and terminals can jump to."""
-        return f"{self.file}:{self.line}: {self.message}"
 
 
 class ContentError(Exception):
@@ -425,8 +302,13 @@ _ITEM_NAMES = {
     "options": "option",
     "accept": "accepted answer",
     "skills": "skill",
+    ENTRIES: "entry",
+    "paraphrases": "paraphrase",
+    "paths": "path",
+    "core": "core lesson",
+    "optional": "optional lesson",
 }
-_PLURALS = {"accept": "accepted answers"}
+_PLURALS = {"accept": "accepted answers", "core": "core lessons", "optional": "optional lessons"}
 
 # Which model sits at a loc (its string parts, union tags included): lists allowed fields.
 _MODELS_AT: dict[tuple[str, ...], type[BaseModel]] = {
@@ -438,22 +320,11 @@ _MODELS_AT: dict[tuple[str, ...], type[BaseModel]] = {
     ("questions", _CHOICE, "options"): Option,
     ("skills",): Skill,
     ("topics",): Topic,
+    (ENTRIES,): Answer,
+    (ENTRIES, "sources"): Source,
+    ("paths",): LearningPath,
 }
 _NOT_AUTHORED = {"path", "lesson_id"}  # fields the loader sets or that authors spell otherwise
-
-
-@dataclass
-class _File:
-    """One YAML file as read: its display path, parsed document and validated model."""
-
-    rel: str
-    doc: YamlDoc
-    model: BaseModel | None = None
-
-    @property
-    def data(self) -> dict[Hashable, object]:
-        assert isinstance(self.doc.data, dict)  # _read only keeps files with a mapping on top
-        return self.doc.data
 
 
 class _Checker:
@@ -471,15 +342,28 @@ class _Checker:
         topic_ids = (
             frozenset(_raw_ids(topics_file.data.get("topics"))) if topics_file is not None else None
         )
-        rules = _Rules(self.root, topic_ids)
-        lessons = self._validate_all("lessons", Lesson, rules, required=True)
-        quizzes = self._validate_all("quizzes", Quiz, rules, required=False)
+        rules = Rules(self.root, topic_ids)
+        lessons = self._validate_all("lessons", Lesson, rules, "the lesson", required=True)
+        quizzes = self._validate_all("quizzes", Quiz, rules, "the quiz", required=False)
+        answers = self._validate_all(
+            "answers", AnswerFile, rules, "the file", required=False, list_key=ENTRIES
+        )
+        paths = self._paths(rules)
         self._check_lesson_ids(lessons)
         self._check_quiz_links(lessons, quizzes)
+        lesson_ids = {ident for file in lessons if isinstance(ident := file.data.get("id"), str)}
+        self.problems += check_answers(answers, lesson_ids)
+        # Older content trees (and most test fixtures) predate the answer bank: only a tree
+        # that has one is held to covering every topic.
+        if topics_file is not None and (self.root / "answers").is_dir():
+            self.problems += check_coverage(topics_file, lessons, answers)
+        if paths is not None:
+            self._check_unique_ids(paths, "paths")
+            self.problems += check_paths(paths, lesson_ids)
         problems = sorted(self.problems, key=lambda problem: (problem.file, problem.line))
         if problems or topics_file is None or not isinstance(topics_file.model, _TopicsFile):
             return problems, None
-        return problems, _build(topics_file.model, lessons, quizzes)
+        return problems, _build(topics_file.model, lessons, quizzes, answers, paths)
 
     # reading
 
@@ -492,7 +376,8 @@ class _Checker:
     def _add(self, file: str, line: int, message: str) -> None:
         self.problems.append(Problem(file, line, message))
 
-    def _read(self, path: Path) -> _File | None:
+    def _read(self, path: Path, list_key: str | None = None) -> ContentFile | None:
+        """Read one YAML file; with `list_key`, the file is a list read as `{list_key: [...]}`."""
         rel = self._rel(path)
         try:
             text = path.read_bytes().decode("utf-8-sig")
@@ -517,6 +402,16 @@ class _Checker:
         if doc.data is None:
             self._add(rel, 1, "the file is empty")
             return None
+        if list_key is not None:
+            if isinstance(doc.data, list):
+                return ContentFile(rel, _nest(doc, list_key))
+            self._add(
+                rel,
+                doc.line_of(()),
+                "the top of the file must be a list of entries, each starting with '- id:',"
+                f" not {_kind_of(doc.data)}",
+            )
+            return None
         if not isinstance(doc.data, dict):
             self._add(
                 rel,
@@ -524,9 +419,9 @@ class _Checker:
                 f"the top of the file must be fields (name: value), not {_kind_of(doc.data)}",
             )
             return None
-        return _File(rel, doc)
+        return ContentFile(rel, doc)
 
-    def _topics(self) -> _File | None:
+    def _topics(self) -> ContentFile | None:
         path = self.root / "topics.yaml"
         if not path.is_file():
             path = PROJECT_TOPICS  # content folders may share the project's taxonomy
@@ -558,9 +453,25 @@ class _Checker:
             if path.is_file() and not path.name.startswith("."):
                 yield path
 
+    def _paths(self, rules: Rules) -> ContentFile | None:
+        path = self.root / PATHS_FILE
+        if not path.is_file():
+            return None  # paths are optional: without them, lessons are offered by group
+        file = self._read(path)
+        if file is not None:
+            file.model = self._validate(file, PathsFile, rules, PATHS_FILE)
+        return file
+
     def _validate_all(
-        self, folder: str, model: type[BaseModel], rules: _Rules, *, required: bool
-    ) -> list[_File]:
+        self,
+        folder: str,
+        model: type[BaseModel],
+        rules: Rules,
+        root_name: str,
+        *,
+        required: bool,
+        list_key: str | None = None,
+    ) -> list[ContentFile]:
         directory = self.root / folder
         if not directory.is_dir():
             if required:
@@ -568,15 +479,14 @@ class _Checker:
             return []
         files = []
         for path in self._yaml_files(directory):
-            file = self._read(path)
+            file = self._read(path, list_key)
             if file is not None:
-                root_name = "the lesson" if model is Lesson else "the quiz"
                 file.model = self._validate(file, model, rules, root_name)
                 files.append(file)
         return files
 
     def _validate(
-        self, file: _File, model: type[BaseModel], rules: _Rules | None, root_name: str
+        self, file: ContentFile, model: type[BaseModel], rules: Rules | None, root_name: str
     ) -> BaseModel | None:
         data = dict(file.data)
         models_at = {**_MODELS_AT, (): model}
@@ -584,7 +494,7 @@ class _Checker:
             if key in model.model_fields:
                 del data[key]
                 self._add(file.rel, file.doc.line_of((key,)), _unknown_field(key, None, model))
-        if model is not _TopicsFile:
+        if "path" in model.model_fields:
             data["path"] = file.rel
         try:
             return model.model_validate(data, context=rules)
@@ -602,7 +512,7 @@ class _Checker:
     # checks across items and files, on the raw data so they run even where fields are broken
 
     def _claim(
-        self, seen: dict[str, tuple[str, int]], key: str, file: _File, loc: Loc
+        self, seen: dict[str, tuple[str, int]], key: str, file: ContentFile, loc: Loc
     ) -> tuple[str, int] | None:
         """Record where `key` is first written; return that place if it was already taken."""
         if key in seen:
@@ -610,7 +520,7 @@ class _Checker:
         seen[key] = (file.rel, file.doc.line_of(loc))
         return None
 
-    def _check_unique_ids(self, file: _File, list_name: str) -> None:
+    def _check_unique_ids(self, file: ContentFile, list_name: str) -> None:
         seen: dict[str, tuple[str, int]] = {}
         items = file.data.get(list_name)
         for index, entry in enumerate(items if isinstance(items, list) else []):
@@ -624,7 +534,7 @@ class _Checker:
                     f" (first on line {first[1]})",
                 )
 
-    def _check_lesson_ids(self, lessons: list[_File]) -> None:
+    def _check_lesson_ids(self, lessons: list[ContentFile]) -> None:
         seen: dict[str, tuple[str, int]] = {}
         for file in lessons:
             ident = file.data.get("id")
@@ -636,7 +546,7 @@ class _Checker:
                     " every lesson needs its own id",
                 )
 
-    def _check_quiz_links(self, lessons: list[_File], quizzes: list[_File]) -> None:
+    def _check_quiz_links(self, lessons: list[ContentFile], quizzes: list[ContentFile]) -> None:
         lesson_ids = {ident for file in lessons if isinstance(ident := file.data.get("id"), str)}
         seen: dict[str, tuple[str, int]] = {}
         for file in quizzes:
@@ -650,7 +560,7 @@ class _Checker:
                     file.rel,
                     line,
                     f"this quiz is for lesson '{ident}', but there is no lesson with that id"
-                    + _did_you_mean(ident, lesson_ids),
+                    + did_you_mean(ident, lesson_ids),
                 )
             elif first := self._claim(seen, ident, file, ("lesson",)):
                 self._add(
@@ -661,15 +571,39 @@ class _Checker:
                 )
 
 
-def _build(topics_file: _TopicsFile, lessons: list[_File], quizzes: list[_File]) -> Content:
+def _build(
+    topics_file: _TopicsFile,
+    lessons: list[ContentFile],
+    quizzes: list[ContentFile],
+    answers: list[ContentFile],
+    paths: ContentFile | None,
+) -> Content:
     lesson_models = [file.model for file in lessons if isinstance(file.model, Lesson)]
     lesson_models.sort(key=lambda lesson: (lesson.order, lesson.id))
     quiz_models = [file.model for file in quizzes if isinstance(file.model, Quiz)]
+    answer_models = [
+        answer
+        for file in answers
+        if isinstance(file.model, AnswerFile)
+        for answer in file.model.entries
+    ]
     return Content(
         lessons=MappingProxyType({lesson.id: lesson for lesson in lesson_models}),
         quizzes=MappingProxyType({quiz.lesson_id: quiz for quiz in quiz_models}),
         topics=MappingProxyType({topic.id: topic for topic in topics_file.topics}),
         skills=MappingProxyType({skill.id: skill for skill in topics_file.skills}),
+        answers=MappingProxyType({answer.id: answer for answer in answer_models}),
+        paths=paths.model.paths if paths is not None and isinstance(paths.model, PathsFile) else (),
+    )
+
+
+def _nest(doc: YamlDoc, key: str) -> YamlDoc:
+    """Present a document whose top is a list as the mapping `{key: <the list>}`."""
+    return YamlDoc(
+        data={key: doc.data},
+        lines={(): doc.line_of(()), **{(key, *loc): line for loc, line in doc.lines.items()}},
+        raw_scalars={(key, *loc): raw for loc, raw in doc.raw_scalars.items()},
+        duplicate_keys=doc.duplicate_keys,
     )
 
 
@@ -707,7 +641,7 @@ def _unknown_field(name: object, owner: str | None, model: type[BaseModel] | Non
         for field, info in model.model_fields.items()
         if field not in _NOT_AUTHORED or info.alias
     ]
-    return f"{message}{_did_you_mean(str(name), allowed)}; allowed fields: {', '.join(allowed)}"
+    return f"{message}{did_you_mean(str(name), allowed)}; allowed fields: {', '.join(allowed)}"
 
 
 def _where(loc: tuple[Hashable, ...], data: object) -> tuple[str | None, str | None]:
@@ -829,9 +763,11 @@ _OWN_ERRORS = {
     "bad_url",
     "correct_count",
     "pass_mark_range",
+    "age_range",
 }
 _MISSING_HINTS = {
     "explanation": " (shown to the learner after they answer)",
     "accept": " (the answers to accept)",
     "sources": " (the pages the facts come from)",
+    "paraphrases": " (other ways residents ask the question, at least 2)",
 }

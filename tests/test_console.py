@@ -44,4 +44,4 @@ def test_hocvuso_chat_command_runs_on_sqlite(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "Câu 1/3" in result.stdout and "Bạn muốn làm gì?" in result.stdout
-    assert "VNeID" in result.stdout
+    assert "📖" in result.stdout and "(1/" in result.stdout

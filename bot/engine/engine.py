@@ -169,7 +169,7 @@ class Engine:
         if payload is not None:
             return self._deep_link(turn, payload)
         command = _global_command(text)
-        if command is not None:
+        if command is not None and not learning.is_typed_answer(turn, text):
             return self._command(turn, command)
         choice = match_choice(text, screen.choices)
         return STEPS[turn.state][1](turn, choice, text)

@@ -43,12 +43,19 @@ def quiz_of(turn: Turn) -> Quiz:
 
 
 def next_lesson(turn: Turn) -> Lesson | None:
-    """The first lesson the learner has not completed, preferring their own group's."""
+    """The next lesson not yet completed: the learner's path (core, then optional) first."""
+    content = turn.world.content
     completed = turn.learner.completed_lessons
-    pending = [x for x in turn.world.content.lessons.values() if x.id not in completed]
-    group = turn.learner.profile.target_group
-    mine = [lesson for lesson in pending if group in lesson.groups]
-    candidates = mine or pending
+    profile = turn.learner.profile
+    age = turn.world.today.year - profile.birth_year if profile.birth_year else None
+    path = content.path_for(profile.target_group, age)
+    ordered = [*path.core, *path.optional] if path is not None else []
+    mine = [lid for lid in ordered if lid in content.lessons and lid not in completed]
+    if mine:
+        return content.lessons[mine[0]]
+    pending = [x for x in content.lessons.values() if x.id not in completed]
+    grouped = [x for x in pending if profile.target_group in x.groups]
+    candidates = grouped or pending
     return candidates[0] if candidates else None
 
 
@@ -121,6 +128,21 @@ def _question(turn: Turn) -> tuple[Quiz, int, Question]:
 
 def _option_choices(question: ChoiceQuestion) -> tuple[Choice, ...]:
     return tuple(Choice(f"o{i}", option.text) for i, option in enumerate(question.options))
+
+
+def is_typed_answer(turn: Turn, text: str) -> bool:
+    """Whether `text` is a right answer to the free-text question on screen.
+
+    Then it is graded even if it looks like a command: the quiz may ask "what do you type to
+    go back to the main page?" and the answer is "menu".
+    """
+    if turn.state is not State.QUIZ:
+        return False
+    try:
+        _, _, question = _question(turn)
+    except ContentGone:
+        return False
+    return isinstance(question, TextQuestion) and accepts(text, question.accept)
 
 
 def quiz_screen(turn: Turn) -> Screen:
