@@ -23,6 +23,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import pairwise
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -249,9 +250,14 @@ def _per_period(
 ) -> sa.Select[int, int]:
     # The period index is computed in a subquery and grouped by name outside it: PostgreSQL
     # would not recognise a CASE with bound parameters as the same expression in GROUP BY.
-    period = sa.case(
-        *((column < start, index) for index, start in enumerate(starts[1:])),
-        else_=len(starts) - 1,
+    # One period has no boundaries to test: a CASE with no WHEN is invalid SQL.
+    period: sa.ColumnElement[Any] = (
+        sa.literal(0)
+        if len(starts) == 1
+        else sa.case(
+            *((column < start, index) for index, start in enumerate(starts[1:])),
+            else_=len(starts) - 1,
+        )
     )
     bucketed = (
         sa.select(period.label("period"))

@@ -96,7 +96,9 @@ async def test_the_poller_survives_errors_and_odd_updates(
     fake.send_text("chat-5", "một")
     task = asyncio.create_task(poller.run())
     try:
-        await fake.wait_for_async(lambda: inbox.counts()["pending"] == 1, timeout=15)
+        await fake.wait_for_async(
+            lambda: inbox.counts()["pending"] == 1 and bool(woken), timeout=15
+        )
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
