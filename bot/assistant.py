@@ -1,63 +1,315 @@
-"""Free-text questions -> the lesson that answers them, or an honest "not sure".
+"""Free-text questions -> the best answer from the question bank, or an honest "not sure".
 
-A first, small assistant: it matches the learner's folded words against lesson titles and
-the titles of their topics with rapidfuzz. The question-and-answer bank replaces the index
-later without changing the interface the engine uses.
+Residents type without diacritics, in abbreviations, with typos, or in long spoken sentences.
+Every wording in the bank (canonical questions, paraphrases, lesson and topic titles) is
+normalised once at start-up (`bot.textnorm.normalise`) and the question is normalised the
+same way, so the two meet in one form. Scoring blends two signals:
+
+- fuzzy similarity (rapidfuzz) of the question's content words with each wording, which
+  forgives typos and word order;
+- how much of the question's rare, informative words (by inverse document frequency over
+  the bank) the wording covers, so "passcode" or "deepfake" outweigh "cho tôi hỏi".
+
+Below a confidence threshold the assistant says it is not sure and offers the nearest topics.
 """
 
 from __future__ import annotations
 
+import math
+from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
 from bot.content import Content
 from bot.engine.flow import Suggestion
-from bot.textnorm import fold
+from bot.textnorm import normalise
 
-THRESHOLD = 70.0
+THRESHOLD = 50.0
+# How much the topic's whole text (answers, lesson cards) counts against the single best wording.
+TOPIC_WEIGHT = 0.5
+
+# Words that carry no topic: politeness, pronouns, question words, fillers of spoken Vietnamese.
+STOPWORDS = frozenset(
+    (
+        "a",
+        "ah",
+        "ak",
+        "oi",
+        "ba",
+        "bac",
+        "be",
+        "cac",
+        "cam",
+        "chau",
+        "chi",
+        "chu",
+        "cho",
+        "co",
+        "con",
+        "cua",
+        "cu",
+        "da",
+        "day",
+        "de",
+        "den",
+        "di",
+        "do",
+        "duoc",
+        "em",
+        "gi",
+        "giup",
+        "ha",
+        "hay",
+        "hoi",
+        "huong",
+        "khi",
+        "khong",
+        "la",
+        "lai",
+        "lam",
+        "len",
+        "luc",
+        "may",
+        "minh",
+        "mot",
+        "muon",
+        "nao",
+        "ne",
+        "nay",
+        "neu",
+        "nguoi",
+        "nhe",
+        "nhi",
+        "nho",
+        "nhu",
+        "nua",
+        "o",
+        "ong",
+        "phai",
+        "qua",
+        "ra",
+        "rang",
+        "roi",
+        "sao",
+        "se",
+        "thi",
+        "thoi",
+        "thu",
+        "toi",
+        "tren",
+        "trong",
+        "tu",
+        "va",
+        "vay",
+        "vao",
+        "ve",
+        "vi",
+        "voi",
+        "vui",
+        "xin",
+        "y",
+        "u",
+        "ua",
+        "uh",
+    )
+)
 
 
 @dataclass(frozen=True, slots=True)
-class _Entry:
-    lesson_id: str
+class Entry:
+    """One answer (or lesson) the assistant can give, with every wording that leads to it."""
+
+    id: str
     topic: str
-    text: str
+    answer: str
+    lesson_id: str | None
 
 
-class LessonIndexAssistant:
-    """Matches questions to lessons by their titles and topic titles."""
+@dataclass(frozen=True, slots=True)
+class Match:
+    """A scored candidate: the entry and how confident the assistant is (0-100)."""
+
+    entry: Entry
+    score: float
+
+
+def _content_words(text: str) -> list[str]:
+    return [w for w in text.split() if w not in STOPWORDS]
+
+
+class _TopicIndex:
+    """BM25 over each topic's whole text: wordings, answers, lesson titles and cards.
+
+    Long spoken questions rarely match one wording, but their rare words ("khuyết tật",
+    "youtube") usually appear somewhere in what the topic teaches.
+    """
+
+    K1 = 1.2
+    B = 0.75
+
+    def __init__(self, content: Content) -> None:
+        texts: defaultdict[str, list[str]] = defaultdict(list)
+        for answer in getattr(content, "answers", {}).values():
+            texts[answer.topic] += [answer.question, *answer.paraphrases, answer.answer]
+        for lesson in content.lessons.values():
+            texts[lesson.topics[0]] += [lesson.title, *(card.text for card in lesson.cards)]
+        for topic in content.topics.values():
+            texts[topic.id].append(topic.title)
+        self._counts = {
+            topic: Counter(_content_words(normalise(" ".join(parts))))
+            for topic, parts in texts.items()
+        }
+        self._lengths = {topic: sum(c.values()) for topic, c in self._counts.items()}
+        self._average = sum(self._lengths.values()) / max(len(self._lengths), 1)
+        documents = Counter(word for counts in self._counts.values() for word in counts)
+        total = len(self._counts)
+        self._idf = {
+            word: math.log(1 + (total - n + 0.5) / (n + 0.5)) for word, n in documents.items()
+        }
+        self.vocabulary = frozenset(documents)
+
+    def relevance(self, words: list[str]) -> dict[str, float]:
+        """Each topic's BM25 score as a share of the best possible for these words (0-1)."""
+        ceiling = sum(self._idf.get(w, 0.0) for w in words) * (self.K1 + 1)
+        if ceiling <= 0:
+            return {}
+        shares: dict[str, float] = {}
+        for topic, counts in self._counts.items():
+            norm = self.K1 * (1 - self.B + self.B * self._lengths[topic] / self._average)
+            score = 0.0
+            for word in words:
+                tf = counts.get(word, 0)
+                if tf:
+                    score += self._idf.get(word, 0.0) * tf * (self.K1 + 1) / (tf + norm)
+            shares[topic] = score / ceiling
+        return shares
+
+
+class Assistant:
+    """Answers residents' questions from the question-and-answer bank and the lessons."""
 
     def __init__(self, content: Content, threshold: float = THRESHOLD) -> None:
         self._threshold = threshold
-        entries: list[_Entry] = []
+        self._topics = {topic.id: topic.title for topic in content.topics.values()}
+        entries: list[Entry] = []
+        wordings: list[tuple[int, str]] = []
+        for answer in getattr(content, "answers", {}).values():
+            entries.append(Entry(answer.id, answer.topic, answer.answer, answer.lesson))
+            for text in (answer.question, *answer.paraphrases):
+                wordings.append((len(entries) - 1, text))
         for lesson in content.lessons.values():
-            entries.append(_Entry(lesson.id, lesson.topics[0], fold(lesson.title)))
-            for topic_id in lesson.topics:
-                topic = content.topics.get(topic_id)
-                if topic is not None:
-                    entries.append(_Entry(lesson.id, topic_id, fold(topic.title)))
+            entries.append(Entry(f"lesson:{lesson.id}", lesson.topics[0], "", lesson.id))
+            wordings.append((len(entries) - 1, lesson.title))
         self._entries = entries
-        self._texts = [entry.text for entry in entries]
+        self._owner = [owner for owner, _ in wordings]
+        normalised = [normalise(text) for _, text in wordings]
+        self._texts = [" ".join(_content_words(text)) or text for text in normalised]
+        self._token_sets = [frozenset(text.split()) for text in self._texts]
+        self._idf = self._inverse_document_frequency(self._token_sets)
+        self._max_idf = max(self._idf.values(), default=1.0)
+        self._text_weights = [{t: self._weight(t) for t in tokens} for tokens in self._token_sets]
+        self._text_totals = [sum(w.values()) or 1.0 for w in self._text_weights]
+        self._topic_index = _TopicIndex(content)
+        self._vocabulary = sorted(set(self._idf) | self._topic_index.vocabulary)
+        self._known = frozenset(self._vocabulary)
+        self._best_answer_of_topic = self._first_answer_per_topic()
+
+    @staticmethod
+    def _inverse_document_frequency(token_sets: Iterable[frozenset[str]]) -> dict[str, float]:
+        sets = list(token_sets)
+        counts: Counter[str] = Counter(token for tokens in sets for token in tokens)
+        total = max(len(sets), 1)
+        return {token: math.log(1 + total / count) for token, count in counts.items()}
+
+    def _first_answer_per_topic(self) -> dict[str, Entry]:
+        best: dict[str, Entry] = {}
+        for entry in self._entries:
+            if entry.answer and entry.topic not in best:
+                best[entry.topic] = entry
+        return best
+
+    def rank(self, question: str, limit: int = 5) -> list[Match]:
+        """The best entries for the question, most confident first, one per entry."""
+        words = [self._spell(word) for word in _content_words(normalise(question))]
+        if not words or not self._texts:
+            return []
+        query = " ".join(words)
+        candidates = process.extract(
+            query, self._texts, scorer=fuzz.token_set_ratio, limit=max(60, limit * 8)
+        )
+        weights = {word: self._weight(word) for word in words}
+        relevance = self._topic_index.relevance(words)
+        best: dict[int, float] = {}
+        for _, _, index in candidates:
+            owner = self._owner[index]
+            topic_share = relevance.get(self._entries[owner].topic, 0.0)
+            score = (1 - TOPIC_WEIGHT) * self._score(query, weights, index) + (
+                TOPIC_WEIGHT * 100.0 * topic_share
+            )
+            if score > best.get(owner, -1.0):
+                best[owner] = score
+        ranked = sorted(best.items(), key=lambda item: item[1], reverse=True)[:limit]
+        return [Match(self._entries[owner], score) for owner, score in ranked]
+
+    def _spell(self, word: str) -> str:
+        """A word the bank never uses is probably a typo of one it does: take the nearest."""
+        if word in self._known or len(word) < 4 or word.isdigit():
+            return word
+        found = process.extractOne(word, self._vocabulary, scorer=fuzz.ratio, score_cutoff=80)
+        return str(found[0]) if found else word
+
+    def _weight(self, word: str) -> float:
+        """Rare words tell the topic; unknown words (typos, off-topic) weigh like rare ones."""
+        return self._idf.get(word, self._max_idf)
+
+    def _score(self, query: str, weights: dict[str, float], index: int) -> float:
+        """Blend of fuzzy similarity and weighted word coverage in both directions (0-100)."""
+        tokens = self._token_sets[index]
+        query_total = sum(weights.values()) or 1.0
+        query_covered = sum(w for word, w in weights.items() if word in tokens) / query_total
+        text_weights = self._text_weights[index]
+        text_total = self._text_totals[index]
+        text_covered = sum(text_weights.get(word, 0.0) for word in weights) / text_total
+        similarity = fuzz.token_sort_ratio(query, self._texts[index]) / 100.0
+        return 100.0 * (0.45 * query_covered + 0.35 * text_covered + 0.20 * similarity)
 
     def suggest(self, question: str) -> Suggestion | None:
-        """The lesson nearest the question, if the match is confident enough."""
-        query = fold(question)
-        if len(query) < 3 or not self._texts:
+        """The best answer, or None when the assistant is not confident enough."""
+        ranked = self.rank(question, limit=1)
+        if not ranked or ranked[0].score < self._threshold:
             return None
-        found = process.extractOne(query, self._texts, scorer=fuzz.token_set_ratio)
-        if found is None or found[1] < self._threshold:
-            return None
-        entry = self._entries[found[2]]
-        return Suggestion(entry.topic, "", entry.lesson_id, float(found[1]))
+        match = ranked[0]
+        entry = match.entry
+        if not entry.answer:
+            # A lesson title matched: answer with the topic's first answer if there is one.
+            entry = self._best_answer_of_topic.get(entry.topic, entry)
+            entry = Entry(entry.id, entry.topic, entry.answer, match.entry.lesson_id)
+        return Suggestion(entry.topic, entry.answer, entry.lesson_id, match.score, entry.id)
 
     def closest_topics(self, question: str, limit: int = 3) -> list[str]:
         """Topic ids of the nearest entries, best first, without repeats."""
-        query = fold(question)
-        ranked = process.extract(query, self._texts, scorer=fuzz.token_set_ratio, limit=limit * 3)
         topics: list[str] = []
-        for _, _, index in ranked:
-            topic = self._entries[index].topic
-            if topic not in topics:
-                topics.append(topic)
+        for match in self.rank(question, limit=limit * 4):
+            if match.entry.topic not in topics:
+                topics.append(match.entry.topic)
         return topics[:limit]
+
+    def answer_in_topic(self, question: str, topic: str) -> Suggestion | None:
+        """The best answer within one topic (after the learner picked a topic from the list)."""
+        by_topic: defaultdict[str, list[Match]] = defaultdict(list)
+        for match in self.rank(question, limit=200):
+            by_topic[match.entry.topic].append(match)
+        for match in by_topic.get(topic, []):
+            if match.entry.answer:
+                entry = match.entry
+                return Suggestion(entry.topic, entry.answer, entry.lesson_id, match.score, entry.id)
+        fallback = self._best_answer_of_topic.get(topic)
+        if fallback is None:
+            return None
+        return Suggestion(topic, fallback.answer, fallback.lesson_id, 0.0, fallback.id)
+
+    def topic_title(self, topic: str) -> str:
+        """The Vietnamese title of a topic."""
+        return self._topics.get(topic, topic)

@@ -38,6 +38,14 @@ def _parser() -> argparse.ArgumentParser:
     catalog.add_argument("--out", type=Path, help="write to this file (default: standard output)")
     catalog.add_argument("--format", choices=("md", "html"), default="md", help="default: md")
 
+    ask = commands.add_parser("ask", help="ask the assistant (one question, or one per line)")
+    ask.add_argument("question", nargs="?", help="the question (default: read standard input)")
+    ask.add_argument("--json", action="store_true", help="one JSON object per question")
+
+    evaluation = commands.add_parser("eval", help="measure the assistant on a question set")
+    evaluation.add_argument("path", nargs="?", type=Path, default=None)
+    evaluation.add_argument("--json", action="store_true", help="figures as JSON")
+
     officials = commands.add_parser("officials", help="API tokens for commune officials")
     officials_commands = officials.add_subparsers(dest="officials_command", required=True)
     add = officials_commands.add_parser("add", help="make a token (printed once)")
@@ -60,6 +68,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "content":
             return _content_check(args.path)
         settings = load_settings()
+        if args.command == "ask":
+            from hocvuso.ask_cmd import run_ask
+
+            return run_ask(settings.content_dir, args.question, args.json, sys.stdin, sys.stdout)
+        if args.command == "eval":
+            from hocvuso.ask_cmd import DEFAULT_EVAL, run_eval
+
+            return run_eval(settings.content_dir, args.path or DEFAULT_EVAL, args.json)
         if args.command == "officials":
             return _officials(settings, args)
         if args.command == "serve":

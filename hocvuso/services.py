@@ -7,7 +7,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from bot.assistant import LessonIndexAssistant
+from bot.assistant import Assistant
 from bot.channels.inbox import ChatOf, InboxWorker, Process
 from bot.channels.telegram import TelegramChannel
 from bot.channels.telegram import chat_of as telegram_chat
@@ -48,7 +48,7 @@ def build_services(settings: Settings) -> Services:
         SqlRepository(database),
         content,
         commune,
-        LessonIndexAssistant(content),
+        Assistant(content),
         privacy_version=settings.privacy_version,
     )
     telegram = None

@@ -16,6 +16,7 @@ from storage.models import (
     utcnow,
 )
 from storage.records import (
+    AskedQuestion,
     Changes,
     Consent,
     EventKind,
@@ -53,6 +54,7 @@ class MemoryRepository:
         self._next_id = 1
         # (channel, update id) -> the learner whose step answered it.
         self._applied: dict[tuple[str, str], int] = {}
+        self.questions: list[AskedQuestion] = []
 
     def load(self, key: LearnerKey) -> LearnerSnapshot | None:
         """Return the learner's snapshot, or None when this chat has never consented."""
@@ -124,6 +126,9 @@ class MemoryRepository:
                 learner.start_payload = clean_start_payload(changes.start_payload)
             learner.events.extend(events)
             learner.answers.extend(answers)
+            if changes.asked is not None:
+                # Anonymous on purpose: kept apart from the learner, survives their deletion.
+                self.questions.append(changes.asked)
             return True
 
     def is_applied(self, key: LearnerKey, update_id: str) -> bool:

@@ -62,6 +62,15 @@ class QuizAnswer:
 
 
 @dataclass(frozen=True, slots=True)
+class AskedQuestion:
+    """A question put to the assistant: folded text, the topic answered (if any). No learner."""
+
+    text: str
+    topic: str | None
+    answered: bool
+
+
+@dataclass(frozen=True, slots=True)
 class Consent:
     """A learner's consent to the privacy notice of a given version."""
 
@@ -98,3 +107,5 @@ class Changes:
     update_id: str | None = None
     # A deep-link payload (`/start <payload>`) to record on the learner; None keeps the old one.
     start_payload: str | None = None
+    # A free-text question to log anonymously, so officials can list the unanswered ones.
+    asked: AskedQuestion | None = None

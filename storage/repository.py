@@ -13,16 +13,19 @@ from sqlmodel import SQLModel
 
 from storage.models import (
     CONSENT_METHODS,
+    QUESTION_TEXT_MAX,
     AppliedUpdate,
     ConsentRecord,
     Conversation,
     Learner,
     ProgressEventRecord,
+    QuestionLog,
     QuizAnswerRecord,
     clean_raw_text,
     clean_start_payload,
     insert_ignoring_duplicates,
     plain_data,
+    storable_text,
     utcnow,
 )
 from storage.records import (
@@ -40,6 +43,7 @@ _consent = _tables[str(ConsentRecord.__tablename__)]
 _conversation = _tables[str(Conversation.__tablename__)]
 _event = _tables[str(ProgressEventRecord.__tablename__)]
 _answer = _tables[str(QuizAnswerRecord.__tablename__)]
+_question = _tables[str(QuestionLog.__tablename__)]
 _applied = _tables[str(AppliedUpdate.__tablename__)]
 
 
@@ -257,6 +261,16 @@ class SqlRepository:
                     }
                     for event in changes.events
                 ],
+            )
+        if changes.asked is not None:
+            connection.execute(
+                sa.insert(_question),
+                {
+                    "asked_at": now,
+                    "topic": changes.asked.topic,
+                    "answered": changes.asked.answered,
+                    "text": storable_text(changes.asked.text, QUESTION_TEXT_MAX),
+                },
             )
         if changes.answers:
             connection.execute(

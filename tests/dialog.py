@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.assistant import LessonIndexAssistant
+from bot.assistant import Assistant
 from bot.commune import load_commune
 from bot.content import load_content
 from bot.engine import Engine, Incoming, Reply, Repository
@@ -44,7 +44,7 @@ def make_engine(repository: Repository, root: Path = FIXTURES) -> Engine:
     """An engine over the dialog fixtures, with a fixed date."""
     content = load_content(root)
     commune = load_commune(root / "commune.yaml")
-    return Engine(repository, content, commune, LessonIndexAssistant(content), today=lambda: TODAY)
+    return Engine(repository, content, commune, Assistant(content), today=lambda: TODAY)
 
 
 class Dialog:

@@ -221,6 +221,7 @@ class Engine:
             events=decision.events,
             answers=decision.answers,
             start_payload=decision.start_payload,
+            asked=decision.asked,
         )
         return Outcome([*map(Reply, decision.before), *screen.replies()], changes)
 

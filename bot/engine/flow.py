@@ -12,7 +12,14 @@ from bot.content import Content
 from bot.engine.choices import Choice
 from bot.engine.messages import Button, Reply
 from bot.engine.states import State
-from storage.records import Changes, LearnerSnapshot, Profile, ProgressEvent, QuizAnswer
+from storage.records import (
+    AskedQuestion,
+    Changes,
+    LearnerSnapshot,
+    Profile,
+    ProgressEvent,
+    QuizAnswer,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +30,7 @@ class Suggestion:
     answer: str
     lesson_id: str | None
     score: float
+    id: str = ""
 
 
 class Assistant(Protocol):
@@ -34,6 +42,14 @@ class Assistant(Protocol):
 
     def closest_topics(self, question: str, limit: int = 3) -> list[str]:
         """Topic ids nearest to the question, best first, for a "did you mean" list."""
+        ...
+
+    def answer_in_topic(self, question: str, topic: str) -> Suggestion | None:
+        """The best answer within one topic, once the learner has picked the topic."""
+        ...
+
+    def topic_title(self, topic: str) -> str:
+        """The Vietnamese title of a topic."""
         ...
 
 
@@ -108,6 +124,7 @@ class Move:
     events: tuple[ProgressEvent, ...] = ()
     answers: tuple[QuizAnswer, ...] = ()
     start_payload: str | None = None
+    asked: AskedQuestion | None = None
 
 
 Decision = Move | Stay | Outcome

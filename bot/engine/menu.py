@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from bot.engine import texts
 from bot.engine.choices import Choice
-from bot.engine.flow import Decision, Move, Outcome, Screen, Stay, Turn
+from bot.engine.flow import Decision, Move, Outcome, Screen, Stay, Suggestion, Turn
 from bot.engine.learning import MENU, next_lesson, start_lesson
 from bot.engine.messages import Reply
 from bot.engine.states import State
+from bot.textnorm import fold
+from storage.records import AskedQuestion
+
+QUESTION_MAX = 300
 
 NEXT = Choice("m.next", texts.BTN_NEXT_LESSON, ("hoc tiep", "hoc", "bat dau hoc", "hoc bai"))
 SKILLS = Choice("m.skills", texts.BTN_SKILLS, ("chu de", "chon chu de", "chon bai"))
@@ -17,6 +21,7 @@ HELP = Choice("m.help", texts.BTN_HELP, ("tro giup", "huong dan"))
 OTHER_SKILL = Choice("back", "🗂️ Chủ đề khác", ("chu de khac", "quay lai"))
 STUDY = Choice("study", texts.BTN_STUDY_THIS, ("hoc bai nay", "hoc", "co", "dong y"))
 ASK_AGAIN = Choice("again", texts.BTN_ASK_AGAIN, ("hoi cau khac", "hoi tiep", "hoi"))
+VOLUNTEER = Choice("volunteer", texts.BTN_VOLUNTEER, ("tinh nguyen vien", "gap nguoi", "nho nguoi"))
 DELETE_YES = Choice("yes", texts.BTN_DELETE_YES, ("xoa", "co", "dong y", "xoa het"))
 DELETE_NO = Choice("no", texts.BTN_DELETE_NO, ("khong", "ko", "thoi", "huy"))
 
@@ -99,13 +104,23 @@ def handle_skill_lessons(turn: Turn, choice: Choice | None, text: str | None) ->
     return start_lesson(lesson) if lesson else Stay((texts.UNKNOWN,))
 
 
+def _topic_choices(turn: Turn) -> tuple[Choice, ...]:
+    topics = turn.data.get("topics") or []
+    assistant = turn.world.assistant
+    return tuple(Choice(f"t.{topic}", assistant.topic_title(str(topic))) for topic in topics)
+
+
 def ask_screen(turn: Turn) -> Screen:
-    """Invite a question, or offer the lesson that answers the last one."""
+    """Invite a question, offer the lesson that answers the last one, or the nearest topics."""
     lesson_id = turn.data.get("lesson")
     if lesson_id and lesson_id in turn.world.content.lessons:
         title = turn.world.content.lessons[lesson_id].title
         return Screen((texts.ASK_FOUND.format(title=title),), (STUDY, ASK_AGAIN, MENU))
-    return Screen((texts.ASK_PROMPT,), (MENU,))
+    if turn.data.get("topics"):
+        return Screen((texts.ASK_TOPICS,), (*_topic_choices(turn), VOLUNTEER, MENU))
+    if turn.data.get("answered"):
+        return Screen((texts.ASK_MORE,), (ASK_AGAIN, MENU))
+    return Screen((texts.ASK_PROMPT,), (VOLUNTEER, MENU))
 
 
 def handle_ask(turn: Turn, choice: Choice | None, text: str | None) -> Decision:
@@ -117,18 +132,38 @@ def handle_ask(turn: Turn, choice: Choice | None, text: str | None) -> Decision:
         return start_lesson(lesson) if lesson else Move(State.ASK)
     if choice is ASK_AGAIN:
         return Move(State.ASK)
+    if choice is VOLUNTEER:
+        return Stay((texts.VOLUNTEER_HELP,))
+    if choice is not None and choice.id.startswith("t."):
+        question = str(turn.data.get("q") or "")
+        found = turn.world.assistant.answer_in_topic(question, choice.id.removeprefix("t."))
+        if found is not None:
+            return _answered(found)
     if text and text.strip():
         return answer_question(turn, text)
     return Stay((texts.ASK_PROMPT,))
 
 
+def _answered(found: Suggestion, asked: AskedQuestion | None = None) -> Move:
+    """Show the answer, then offer its lesson (or another question)."""
+    before = (found.answer,) if found.answer else ()
+    data: dict[str, object] = {"answered": True}
+    if found.lesson_id:
+        data["lesson"] = found.lesson_id
+    return Move(State.ASK, data, before, asked=asked)
+
+
 def answer_question(turn: Turn, question: str) -> Decision:
-    """Ask the assistant; answer honestly when it is not sure."""
-    suggestion = turn.world.assistant.suggest(question)
-    if suggestion is None:
-        return Move(State.ASK, before=(texts.ASK_NOT_SURE,))
-    before = (suggestion.answer,) if suggestion.answer else ()
-    return Move(State.ASK, {"lesson": suggestion.lesson_id} if suggestion.lesson_id else {}, before)
+    """Ask the assistant; when it is not sure, say so and offer the nearest topics."""
+    assistant = turn.world.assistant
+    suggestion = assistant.suggest(question)
+    folded = fold(question)[:QUESTION_MAX]
+    if suggestion is not None:
+        return _answered(suggestion, AskedQuestion(folded, suggestion.topic, True))
+    topics = assistant.closest_topics(question, limit=3)
+    data = {"q": question[:QUESTION_MAX], "topics": topics} if topics else {}
+    asked = AskedQuestion(folded, None, False)
+    return Move(State.ASK, data, before=(texts.ASK_NOT_SURE,), asked=asked)
 
 
 def confirm_delete_screen(turn: Turn) -> Screen:

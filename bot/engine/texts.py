@@ -90,12 +90,18 @@ PROGRESS_NONE = "📊 Bạn chưa hoàn thành bài nào. Bấm “Học tiếp�
 ASK_PROMPT = (
     "💬 Bạn gõ câu hỏi của mình, có dấu hay không dấu đều được.\nVí dụ: “vneid mức 2 làm ở đâu”."
 )
-ASK_FOUND = "Câu hỏi của bạn có trong bài “{title}”. Bạn muốn học bài này không?"
-ASK_NOT_SURE = (
-    "Mình chưa chắc trả lời đúng câu này. 🙏\n"
-    "Bạn thử hỏi cách khác, hoặc nhờ Tổ công nghệ số cộng đồng ở thôn giúp nhé."
+ASK_FOUND = "📖 Bài học liên quan: “{title}”. Bạn muốn học bài này không?"
+ASK_MORE = "Bạn muốn hỏi thêm gì nữa không?"
+ASK_NOT_SURE = "Mình chưa chắc trả lời đúng câu này. 🙏"
+ASK_TOPICS = (
+    "Có phải bạn muốn hỏi về một trong các chủ đề dưới đây? "
+    "Nếu không, bạn thử hỏi cách khác, hoặc gặp tình nguyện viên nhé."
 )
-ASK_TOPICS = "Có phải bạn muốn hỏi về một trong các chủ đề này?"
+VOLUNTEER_HELP = (
+    "🙋 Gặp tình nguyện viên: bạn hỏi Tổ công nghệ số cộng đồng ở thôn, "
+    "hoặc Đoàn Thanh niên xã. Các bạn ấy sẽ đến tận nhà hướng dẫn, không mất tiền."
+)
+BTN_VOLUNTEER = "🙋 Gặp tình nguyện viên"
 
 DELETE_CONFIRM = "🗑️ Bạn muốn xóa hết dữ liệu của mình? Kết quả học sẽ mất, không lấy lại được."
 DELETE_DONE = (
