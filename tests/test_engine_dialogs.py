@@ -274,6 +274,12 @@ def test_a_lesson_removed_under_a_learner_leads_back_to_the_menu(
     assert learner is not None
     assert memory.apply(learner.learner_id, learner.version, Changes("lesson", {"lesson": "gone"}))
     play(dialog, [(Say("tiếp"), MENU)])
+    # A button of the vanished lesson, pressed late: also back to the menu, never an error.
+    play(dialog, [(Press("Học tiếp"), CARD_1)])
+    learner = memory.load(key())
+    assert learner is not None
+    assert memory.apply(learner.learner_id, learner.version, Changes("lesson", {"lesson": "gone"}))
+    play(dialog, [(Press("Tiếp"), MENU)])
 
 
 def test_two_learners_do_not_share_state(memory: MemoryRepository) -> None:

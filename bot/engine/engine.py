@@ -134,12 +134,14 @@ class Engine:
     def _step(self, learner: LearnerSnapshot, incoming: Incoming) -> Response | None:
         """Decide one step for an enrolled learner and write it atomically."""
         turn = Turn(self._world(), learner)
-        accepted = (
-            incoming.button is not None
-            and _resolve(incoming, self._screen(turn).choices, learner.version) is not None
-        )
+        accepted = False
         try:
-            decision = self._decide(turn, incoming)
+            screen = self._screen(turn)
+            pressed = None
+            if incoming.button is not None:
+                pressed = _resolve(incoming, screen.choices, learner.version)
+                accepted = pressed is not None
+            decision = self._decide(turn, incoming, screen, pressed)
             outcome = self._realise(turn, decision)
         except learning.ContentGone:
             # The lesson was edited away under the learner: back to the menu, nothing lost.
@@ -154,14 +156,14 @@ class Engine:
             return None
         return Response(_stamp(outcome.replies, learner.version + 1), accepted)
 
-    def _decide(self, turn: Turn, incoming: Incoming) -> Decision:
-        """Global words first (menu, help, delete), then the current step's own handler."""
-        screen = self._screen(turn)
+    def _decide(
+        self, turn: Turn, incoming: Incoming, screen: Screen, pressed: Choice | None
+    ) -> Decision:
+        """A pressed button, else global words (menu, help, delete), then the step's handler."""
         if incoming.button is not None:
-            choice = _resolve(incoming, screen.choices, turn.learner.version)
-            if choice is None:
+            if pressed is None:
                 return Stay((texts.STALE_BUTTON,))
-            return STEPS[turn.state][1](turn, choice, None)
+            return STEPS[turn.state][1](turn, pressed, None)
         text = incoming.text or ""
         if not fold(text):
             return Stay((texts.EMPTY,))
