@@ -28,7 +28,7 @@ from bot.textnorm import normalise
 
 THRESHOLD = 50.0
 # How much the topic's whole text (answers, lesson cards) counts against the single best wording.
-TOPIC_WEIGHT = 0.5
+TOPIC_WEIGHT = 0.35
 
 # Words that carry no topic: politeness, pronouns, question words, fillers of spoken Vietnamese.
 STOPWORDS = frozenset(
