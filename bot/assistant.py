@@ -26,7 +26,7 @@ from bot.content import Content
 from bot.engine.flow import Suggestion
 from bot.textnorm import normalise
 
-THRESHOLD = 50.0
+THRESHOLD = 52.0
 # How much the topic's whole text (answers, lesson cards) counts against the single best wording.
 TOPIC_WEIGHT = 0.35
 
@@ -211,6 +211,10 @@ class Assistant:
         self._max_idf = max(self._idf.values(), default=1.0)
         self._text_weights = [{t: self._weight(t) for t in tokens} for tokens in self._token_sets]
         self._text_totals = [sum(w.values()) or 1.0 for w in self._text_weights]
+        self._postings: defaultdict[str, list[int]] = defaultdict(list)
+        for index, tokens in enumerate(self._token_sets):
+            for token in tokens:
+                self._postings[token].append(index)
         self._topic_index = _TopicIndex(content)
         self._vocabulary = sorted(set(self._idf) | self._topic_index.vocabulary)
         self._known = frozenset(self._vocabulary)
@@ -236,13 +240,11 @@ class Assistant:
         if not words or not self._texts:
             return []
         query = " ".join(words)
-        candidates = process.extract(
-            query, self._texts, scorer=fuzz.token_set_ratio, limit=max(60, limit * 8)
-        )
         weights = {word: self._weight(word) for word in words}
+        candidates = self._candidates(query, weights, max(60, limit * 8))
         relevance = self._topic_index.relevance(words)
         best: dict[int, float] = {}
-        for _, _, index in candidates:
+        for index in candidates:
             owner = self._owner[index]
             topic_share = relevance.get(self._entries[owner].topic, 0.0)
             score = (1 - TOPIC_WEIGHT) * self._score(query, weights, index) + (
@@ -252,6 +254,18 @@ class Assistant:
                 best[owner] = score
         ranked = sorted(best.items(), key=lambda item: item[1], reverse=True)[:limit]
         return [Match(self._entries[owner], score) for owner, score in ranked]
+
+    def _candidates(self, query: str, weights: dict[str, float], limit: int) -> list[int]:
+        """Wordings sharing the question's rarest words (an inverted index, not a full scan)."""
+        overlap: defaultdict[int, float] = defaultdict(float)
+        for word, weight in weights.items():
+            for index in self._postings.get(word, ()):
+                overlap[index] += weight
+        if not overlap:
+            # No word in common: fall back to fuzzy similarity over every wording.
+            found = process.extract(query, self._texts, scorer=fuzz.token_set_ratio, limit=limit)
+            return [index for _, _, index in found]
+        return sorted(overlap, key=overlap.__getitem__, reverse=True)[:limit]
 
     def _spell(self, word: str) -> str:
         """A word the bank never uses is probably a typo of one it does: take the nearest."""
