@@ -29,6 +29,8 @@ from bot.textnorm import normalise
 THRESHOLD = 52.0
 # How much the topic's whole text (answers, lesson cards) counts against the single best wording.
 TOPIC_WEIGHT = 0.35
+AGREEMENT_DEPTH = 3
+AGREEMENT_DECAY = 0.3
 
 # Words that carry no topic: politeness, pronouns, question words, fillers of spoken Vietnamese.
 STOPWORDS = frozenset(
@@ -219,6 +221,7 @@ class Assistant:
         self._vocabulary = sorted(set(self._idf) | self._topic_index.vocabulary)
         self._known = frozenset(self._vocabulary)
         self._best_answer_of_topic = self._first_answer_per_topic()
+        self._entries_per_topic = Counter(entry.topic for entry in entries)
 
     @staticmethod
     def _inverse_document_frequency(token_sets: Iterable[frozenset[str]]) -> dict[str, float]:
@@ -289,26 +292,41 @@ class Assistant:
         similarity = fuzz.token_sort_ratio(query, self._texts[index]) / 100.0
         return 100.0 * (0.45 * query_covered + 0.35 * text_covered + 0.20 * similarity)
 
+    def topics(self, question: str) -> list[tuple[str, float, Match]]:
+        """Topics by confidence, each with its best match.
+
+        A topic's confidence blends its three best entries (weights 1, 0.3, 0.09): a question
+        several entries of one topic agree on is surer than one lucky wording.
+        """
+        per_topic: defaultdict[str, list[Match]] = defaultdict(list)
+        for match in self.rank(question, limit=30):
+            per_topic[match.entry.topic].append(match)
+        scored = []
+        for topic, matches in per_topic.items():
+            # Agreement can only come from entries the topic has.
+            depth = min(AGREEMENT_DEPTH, self._entries_per_topic[topic])
+            top = matches[:depth]
+            weights = [AGREEMENT_DECAY**i for i in range(depth)]
+            confidence = sum(w * m.score for w, m in zip(weights, top, strict=False)) / sum(weights)
+            scored.append((topic, confidence, matches[0]))
+        return sorted(scored, key=lambda item: item[1], reverse=True)
+
     def suggest(self, question: str) -> Suggestion | None:
         """The best answer, or None when the assistant is not confident enough."""
-        ranked = self.rank(question, limit=1)
-        if not ranked or ranked[0].score < self._threshold:
+        ranked = self.topics(question)
+        if not ranked or ranked[0][1] < self._threshold:
             return None
-        match = ranked[0]
+        _, confidence, match = ranked[0]
         entry = match.entry
         if not entry.answer:
             # A lesson title matched: answer with the topic's first answer if there is one.
             entry = self._best_answer_of_topic.get(entry.topic, entry)
             entry = Entry(entry.id, entry.topic, entry.answer, match.entry.lesson_id)
-        return Suggestion(entry.topic, entry.answer, entry.lesson_id, match.score, entry.id)
+        return Suggestion(entry.topic, entry.answer, entry.lesson_id, confidence, entry.id)
 
     def closest_topics(self, question: str, limit: int = 3) -> list[str]:
-        """Topic ids of the nearest entries, best first, without repeats."""
-        topics: list[str] = []
-        for match in self.rank(question, limit=limit * 4):
-            if match.entry.topic not in topics:
-                topics.append(match.entry.topic)
-        return topics[:limit]
+        """Topic ids nearest to the question, best first."""
+        return [topic for topic, _, _ in self.topics(question)[:limit]]
 
     def answer_in_topic(self, question: str, topic: str) -> Suggestion | None:
         """The best answer within one topic (after the learner picked a topic from the list)."""
