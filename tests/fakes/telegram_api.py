@@ -17,30 +17,27 @@ webhook delivery with retries, allowed_updates filtering, and bot commands synta
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import copy
 import html
 import json
 import random
 import re
-import socket
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
-import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
+from fakes.threaded import ThreadedFake
+
 JSON = dict[str, Any]
-T = TypeVar("T")
 
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
@@ -503,7 +500,7 @@ class _Callback:
 # ---------------------------------------------------------------- the fake
 
 
-class FakeTelegram:
+class FakeTelegram(ThreadedFake):
     """The fake Bot API server; see the module docstring. Start it, or use it as a context."""
 
     def __init__(
@@ -519,13 +516,12 @@ class FakeTelegram:
         callback_answer_timeout: float | None = 15.0,
         port: int = 0,
     ) -> None:
+        super().__init__("FakeTelegram", port)
         self.token, self.bot_username = token, bot_username
         self.flood_limit, self.per_chat_limit = flood_limit, per_chat_limit
         self.webhook_retry_delay, self.webhook_timeout = webhook_retry_delay, webhook_timeout
         self.max_poll_timeout = max_poll_timeout
         self.callback_answer_timeout = callback_answer_timeout
-        self.url = ""
-        self._port = port
         head = token.split(":", 1)[0]
         self.bot_user: JSON = {
             "id": int(head) if head.isdigit() else 1,
@@ -534,12 +530,6 @@ class FakeTelegram:
             "username": bot_username,
         }
         self._lock = threading.RLock()
-        self._changed = threading.Condition()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._event: asyncio.Event | None = None
-        self._thread: threading.Thread | None = None
-        self._server: uvicorn.Server | None = None
-        self._closing = False
         self._next_update_id = random.randint(10_000, 900_000)
         self._poll_generation = 0
         self._waiting_polls = 0
@@ -585,87 +575,6 @@ class FakeTelegram:
     def base_url(self) -> str:
         """What python-telegram-bot takes as `base_url` (it appends the token)."""
         return f"{self.url}/bot"
-
-    def start(self) -> None:
-        """Serve on 127.0.0.1 (a free port unless one was given) until `stop()`."""
-        if self._thread is not None:
-            raise RuntimeError("FakeTelegram is already running")
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", self._port))
-        self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-        config = uvicorn.Config(
-            self._app, log_config=None, log_level="warning", access_log=False, lifespan="off",
-            http="h11", ws="none", timeout_graceful_shutdown=1,
-        )  # fmt: skip
-        self._server, self._closing = uvicorn.Server(config), False
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._run, args=(sock,), daemon=True)
-        self._thread.name = f"fake-telegram-{self.url.rsplit(':', 1)[1]}"
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError("FakeTelegram did not start")
-            time.sleep(0.002)
-
-    def stop(self) -> None:
-        """Stop serving and join the server thread (in-flight long polls return empty)."""
-        if self._thread is None or self._server is None:
-            return
-        self._closing = True
-        self._notify()
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
-        if self._thread.is_alive():
-            self._server.force_exit = True
-            self._thread.join(timeout=5)
-        self._thread = self._server = self._loop = None
-
-    def __enter__(self) -> FakeTelegram:
-        self.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    def _run(self, sock: socket.socket) -> None:
-        assert self._loop is not None
-        asyncio.set_event_loop(self._loop)
-        try:
-            self._loop.run_until_complete(self._serve(sock))
-        finally:
-            self._loop.run_until_complete(self._loop.shutdown_asyncgens())
-            self._loop.close()
-
-    async def _serve(self, sock: socket.socket) -> None:
-        assert self._server is not None
-        self._event = asyncio.Event()
-        deliverer = asyncio.create_task(self._deliver_forever())
-        try:
-            await self._server.serve(sockets=[sock])
-        finally:
-            deliverer.cancel()
-            await asyncio.gather(deliverer, return_exceptions=True)
-
-    def _notify(self) -> None:
-        """Wake long polls, the webhook deliverer and `wait_for` after any state change."""
-        loop = self._loop
-        if loop is not None and not loop.is_closed():
-            with contextlib.suppress(RuntimeError):  # the loop closed in between
-                loop.call_soon_threadsafe(self._bump)
-        with self._changed:
-            self._changed.notify_all()
-
-    def _bump(self) -> None:
-        old, self._event = self._event, asyncio.Event()
-        if old is not None:
-            old.set()
-
-    async def _wait_event(self, event: asyncio.Event, timeout: float | None) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(event.wait(), timeout)
 
     # -------------------------------------------------------------- HTTP
 
@@ -1396,44 +1305,6 @@ class FakeTelegram:
         """Forget chats, messages, updates, calls, webhook and settings (update_ids keep rising)."""
         self._clear_state()
         self._notify()
-
-    def wait_for(self, predicate: Callable[[], T], timeout: float = 10.0, what: str = "") -> T:
-        """Block until `predicate()` is truthy and return it; on timeout AssertionError + dump."""
-        deadline = time.monotonic() + timeout
-        while True:
-            value = predicate()
-            if value:
-                return value
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise AssertionError(self._timeout_message(what or repr(predicate), timeout))
-            with self._changed:
-                self._changed.wait(min(remaining, 0.05))
-
-    async def wait_for_async(
-        self, predicate: Callable[[], T], timeout: float = 10.0, what: str = ""
-    ) -> T:
-        """`wait_for` for async tests: polls without blocking the caller's event loop."""
-        deadline = time.monotonic() + timeout
-        while True:
-            value = predicate()
-            if value:
-                return value
-            if time.monotonic() >= deadline:
-                raise AssertionError(self._timeout_message(what or repr(predicate), timeout))
-            await asyncio.sleep(0.01)
-
-    def _timeout_message(self, what: str, timeout: float) -> str:
-        def line(value: Any) -> str:
-            return json.dumps(value, ensure_ascii=False, default=str)
-
-        state = self.dump()
-        lines = [f"FakeTelegram: {what} not true after {timeout}s; state:"]
-        for chat, messages in state.pop("sent").items():
-            lines += [f"  sent to {chat}:"] + [f"    {line(m)}" for m in messages]
-        lines += [f"  last call: {line(c)}" for c in state.pop("last_calls")]
-        lines += [f"  {key}: {line(value)}" for key, value in state.items()]
-        return "\n".join(lines)
 
 
 def _phrase(status: int) -> str:

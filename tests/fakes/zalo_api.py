@@ -35,30 +35,27 @@ HTTP status of error replies (every reply is the `ok` / `result` / `error_code` 
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import copy
 import email
 import email.policy
 import json
 import math
 import secrets
-import socket
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
 from http import HTTPStatus
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
-import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
+from fakes.threaded import ThreadedFake
+
 JSON = dict[str, Any]
-T = TypeVar("T")
 
 MAX_TEXT = 2000
 SECRET_LENGTH = (8, 256)
@@ -163,7 +160,7 @@ def _http_url(value: str, https_only: bool = False) -> bool:
 # ---------------------------------------------------------------- the fake
 
 
-class FakeZalo:
+class FakeZalo(ThreadedFake):
     """The fake Zalo Bot API server; see the module docstring. Start it, or use it as a context."""
 
     def __init__(
@@ -175,12 +172,11 @@ class FakeZalo:
         max_poll_timeout: float = 30.0,
         quota_per_minute: int | None = None,
     ) -> None:
+        super().__init__("FakeZalo", port)
         self.token = token
         self.webhook_retry_delay, self.max_poll_timeout = webhook_retry_delay, max_poll_timeout
         self.quota_per_minute = quota_per_minute
         self.webhook_timeout = 10.0
-        self.url = ""
-        self._port = port
         self.bot_info: JSON = {
             "id": str(1_459_232_241_454_765_289),
             "account_name": "bot.hocvuso",
@@ -188,12 +184,6 @@ class FakeZalo:
             "can_join_groups": False,
         }
         self._lock = threading.RLock()
-        self._changed = threading.Condition()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._event: asyncio.Event | None = None
-        self._thread: threading.Thread | None = None
-        self._server: uvicorn.Server | None = None
-        self._closing = False
         self._waiting_polls = 0
         self._methods: dict[str, Callable[[JSON], Any]] = {
             name: getattr(self, f"_m_{name}") for name in METHODS if name != "getUpdates"
@@ -223,87 +213,6 @@ class FakeZalo:
     def api_url(self) -> str:
         """The full API prefix, `{url}/bot{token}`, for raw HTTP calls."""
         return f"{self.url}/bot{self.token}"
-
-    def start(self) -> None:
-        """Serve on 127.0.0.1 (a free port unless one was given) until `stop()`."""
-        if self._thread is not None:
-            raise RuntimeError("FakeZalo is already running")
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", self._port))
-        self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-        config = uvicorn.Config(
-            self._app, log_config=None, log_level="warning", access_log=False, lifespan="off",
-            http="h11", ws="none", timeout_graceful_shutdown=1,
-        )  # fmt: skip
-        self._server, self._closing = uvicorn.Server(config), False
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._run, args=(sock,), daemon=True)
-        self._thread.name = f"fake-zalo-{self.url.rsplit(':', 1)[1]}"
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError("FakeZalo did not start")
-            time.sleep(0.002)
-
-    def stop(self) -> None:
-        """Stop serving and join the server thread (in-flight long polls answer 408)."""
-        if self._thread is None or self._server is None:
-            return
-        self._closing = True
-        self._notify()
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
-        if self._thread.is_alive():
-            self._server.force_exit = True
-            self._thread.join(timeout=5)
-        self._thread = self._server = self._loop = None
-
-    def __enter__(self) -> FakeZalo:
-        self.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    def _run(self, sock: socket.socket) -> None:
-        assert self._loop is not None
-        asyncio.set_event_loop(self._loop)
-        try:
-            self._loop.run_until_complete(self._serve(sock))
-        finally:
-            self._loop.run_until_complete(self._loop.shutdown_asyncgens())
-            self._loop.close()
-
-    async def _serve(self, sock: socket.socket) -> None:
-        assert self._server is not None
-        self._event = asyncio.Event()
-        deliverer = asyncio.create_task(self._deliver_forever())
-        try:
-            await self._server.serve(sockets=[sock])
-        finally:
-            deliverer.cancel()
-            await asyncio.gather(deliverer, return_exceptions=True)
-
-    def _notify(self) -> None:
-        """Wake long polls, the webhook deliverer and `wait_for` after any state change."""
-        loop = self._loop
-        if loop is not None and not loop.is_closed():
-            with contextlib.suppress(RuntimeError):  # the loop closed in between
-                loop.call_soon_threadsafe(self._bump)
-        with self._changed:
-            self._changed.notify_all()
-
-    def _bump(self) -> None:
-        old, self._event = self._event, asyncio.Event()
-        if old is not None:
-            old.set()
-
-    async def _wait_event(self, event: asyncio.Event, timeout: float | None) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(event.wait(), timeout)
 
     # -------------------------------------------------------------- HTTP
 
@@ -710,44 +619,6 @@ class FakeZalo:
         """Forget chats, updates, sent messages, calls, failures, quota and the webhook."""
         self._clear_state()
         self._notify()
-
-    def wait_for(self, predicate: Callable[[], T], timeout: float = 10.0, what: str = "") -> T:
-        """Block until `predicate()` is truthy and return it; on timeout AssertionError + dump."""
-        deadline = time.monotonic() + timeout
-        while True:
-            value = predicate()
-            if value:
-                return value
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise AssertionError(self._timeout_message(what or repr(predicate), timeout))
-            with self._changed:
-                self._changed.wait(min(remaining, 0.05))
-
-    async def wait_for_async(
-        self, predicate: Callable[[], T], timeout: float = 10.0, what: str = ""
-    ) -> T:
-        """`wait_for` for async tests: polls without blocking the caller's event loop."""
-        deadline = time.monotonic() + timeout
-        while True:
-            value = predicate()
-            if value:
-                return value
-            if time.monotonic() >= deadline:
-                raise AssertionError(self._timeout_message(what or repr(predicate), timeout))
-            await asyncio.sleep(0.01)
-
-    def _timeout_message(self, what: str, timeout: float) -> str:
-        def line(value: Any) -> str:
-            return json.dumps(value, ensure_ascii=False, default=str)
-
-        state = self.dump()
-        lines = [f"FakeZalo: {what} not true after {timeout}s; state:"]
-        for chat, messages in state.pop("sent").items():
-            lines += [f"  sent to {chat}:"] + [f"    {line(m)}" for m in messages]
-        lines += [f"  last call: {line(c)}" for c in state.pop("last_calls")]
-        lines += [f"  {key}: {line(value)}" for key, value in state.items()]
-        return "\n".join(lines)
 
 
 def _phrase(status: int) -> str:
