@@ -17,6 +17,8 @@ from hocvuso.services import Services
 from storage.officials import OfficialStore
 
 API_REQUESTS_PER_MINUTE = 120
+TELEGRAM_SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+ZALO_SECRET_HEADER = "X-Bot-Api-Secret-Token"
 
 
 def create_app(services: Services) -> FastAPI:
@@ -51,26 +53,26 @@ def _webhooks(app: FastAPI, services: Services) -> None:
     secret = services.settings.webhook_secret
     if secret is None:
         return
-    if services.telegram is not None:
+    platforms = (
+        (
+            "telegram",
+            services.telegram,
+            TELEGRAM_WEBHOOK_PATH,
+            TELEGRAM_SECRET_HEADER,
+            telegram_key,
+        ),
+        ("zalo", services.zalo, ZALO_WEBHOOK_PATH, ZALO_SECRET_HEADER, message_key),
+    )
+    for channel, configured, path, header, key_of in platforms:
+        if configured is None:
+            continue
         app.include_router(
             webhook_router(
-                path=TELEGRAM_WEBHOOK_PATH,
-                channel="telegram",
-                header="X-Telegram-Bot-Api-Secret-Token",
+                path=path,
+                channel=channel,
+                header=header,
                 secret=secret.get_secret_value(),
-                key_of=telegram_key,
-                inbox=services.inbox,
-                wake=services.worker.wake,
-            )
-        )
-    if services.zalo is not None:
-        app.include_router(
-            webhook_router(
-                path=ZALO_WEBHOOK_PATH,
-                channel="zalo",
-                header="X-Bot-Api-Secret-Token",
-                secret=secret.get_secret_value(),
-                key_of=message_key,
+                key_of=key_of,
                 inbox=services.inbox,
                 wake=services.worker.wake,
             )
