@@ -78,3 +78,19 @@ async def test_stickers_get_an_answer_and_odd_updates_never_raise(
     await telegram.dispatch(sticker)
     assert "Bạn có đồng ý không?" in fake.sent(79)[-1]["text"]
     await telegram.dispatch({"update_id": 6, "poll": {"id": "1"}})
+
+
+async def test_a_burst_over_the_flood_limit_still_arrives_whole_and_in_order() -> None:
+    with FakeTelegram(flood_limit=30) as fake:
+        telegram = TelegramChannel(make_engine(MemoryRepository()), fake.token, fake.base_url)
+        await telegram.start()
+        try:
+            fake.send_message(80, "hi")
+            await telegram.send(80, [Reply(f"Tin số {i}") for i in range(45)])
+        finally:
+            await telegram.stop()
+        texts = [m["text"] for m in fake.sent(80)]
+        assert texts == [f"Tin số {i}" for i in range(45)]
+        # Whatever the pacing let through, any 429 was waited out and retried, never dropped.
+        statuses = [c["status"] for c in fake.calls("sendMessage")]
+        assert statuses.count(200) == 45
