@@ -3,14 +3,19 @@
 Residents type without diacritics, in abbreviations, with typos, or in long spoken sentences.
 Every wording in the bank (canonical questions, paraphrases, lesson and topic titles) is
 normalised once at start-up (`bot.textnorm.normalise`) and the question is normalised the
-same way, so the two meet in one form. Scoring blends two signals:
+same way, so the two meet in one form. Two parts decide together:
 
-- fuzzy similarity (rapidfuzz) of the question's content words with each wording, which
-  forgives typos and word order;
-- how much of the question's rare, informative words (by inverse document frequency over
-  the bank) the wording covers, so "passcode" or "deepfake" outweigh "cho tôi hỏi".
+- the topic classifier (`bot.topic_classifier`) says which topic the question is about, or
+  that it is about none of them (it learnt `offtopic.yaml`'s examples as "no topic");
+- the lexical matcher scores each wording: fuzzy similarity (rapidfuzz) of the question's
+  content words, which forgives typos and word order, and how much of the question's rare,
+  informative words (by inverse document frequency over the bank) the wording covers, so
+  "passcode" or "deepfake" outweigh "cho tôi hỏi". It picks the answer within the topic, and
+  the topic must also reach `GATE` on it: a classifier guess that no wording supports is a
+  guess, not an answer. When "no topic" comes close behind the best topic
+  (`NO_TOPIC_MARGIN`), the question is as likely off-topic as not, so it is not answered.
 
-Below a confidence threshold the assistant says it is not sure and offers the nearest topics.
+Otherwise the assistant says it is not sure and offers the nearest topics.
 """
 
 from __future__ import annotations
@@ -25,7 +30,13 @@ from rapidfuzz import fuzz, process
 from bot.content import Content
 from bot.engine.flow import Suggestion
 from bot.textnorm import normalise
+from bot.topic_classifier import NO_TOPIC, TopicClassifier, training_set
 
+# Lexical confidence (0-100) the classifier's topic must reach to be answered.
+GATE = 35.0
+# "No topic" this close behind the best topic (as a share of its probability): not sure.
+NO_TOPIC_MARGIN = 0.8
+# Without a classifier (content without an answer bank), the lexical confidence needed alone.
 THRESHOLD = 52.0
 # How much the topic's whole text (answers, lesson cards) counts against the single best wording.
 TOPIC_WEIGHT = 0.35
@@ -141,6 +152,12 @@ def _content_words(text: str) -> list[str]:
     return [w for w in text.split() if w not in STOPWORDS]
 
 
+def _prepare(text: str) -> str:
+    """The normalised text without filler words (all of it, if nothing else is left)."""
+    normalised = normalise(text)
+    return " ".join(_content_words(normalised)) or normalised
+
+
 class _TopicIndex:
     """BM25 over each topic's whole text: wordings, answers, lesson titles and cards.
 
@@ -192,8 +209,9 @@ class _TopicIndex:
 class Assistant:
     """Answers residents' questions from the question-and-answer bank and the lessons."""
 
-    def __init__(self, content: Content, threshold: float = THRESHOLD) -> None:
+    def __init__(self, content: Content, threshold: float = THRESHOLD, gate: float = GATE) -> None:
         self._threshold = threshold
+        self._gate = gate
         self._topics = {topic.id: topic.title for topic in content.topics.values()}
         entries: list[Entry] = []
         wordings: list[tuple[int, str]] = []
@@ -213,6 +231,9 @@ class Assistant:
         self._max_idf = max(self._idf.values(), default=1.0)
         self._text_weights = [{t: self._weight(t) for t in tokens} for tokens in self._token_sets]
         self._text_totals = [sum(w.values()) or 1.0 for w in self._text_weights]
+        self._wordings_of_topic: defaultdict[str, list[int]] = defaultdict(list)
+        for index, owner in enumerate(self._owner):
+            self._wordings_of_topic[entries[owner].topic].append(index)
         self._postings: defaultdict[str, list[int]] = defaultdict(list)
         for index, tokens in enumerate(self._token_sets):
             for token in tokens:
@@ -222,6 +243,14 @@ class Assistant:
         self._known = frozenset(self._vocabulary)
         self._best_answer_of_topic = self._first_answer_per_topic()
         self._entries_per_topic = Counter(entry.topic for entry in entries)
+        # The classifier learns from the answer bank; content without one (a small tree of
+        # a few lessons) has too little to learn from and is matched lexically alone.
+        pairs = training_set(content)
+        self._classifier = (
+            TopicClassifier([_prepare(text) for text, _ in pairs], [label for _, label in pairs])
+            if len({answer.topic for answer in content.answers.values()}) >= 2
+            else None
+        )
 
     @staticmethod
     def _inverse_document_frequency(token_sets: Iterable[frozenset[str]]) -> dict[str, float]:
@@ -237,14 +266,21 @@ class Assistant:
                 best[entry.topic] = entry
         return best
 
-    def rank(self, question: str, limit: int = 5) -> list[Match]:
-        """The best entries for the question, most confident first, one per entry."""
+    def rank(self, question: str, limit: int = 5, *, topic: str | None = None) -> list[Match]:
+        """The best entries for the question, most confident first, one per entry.
+
+        With `topic`, only that topic's wordings are scored (all of them).
+        """
         words = [self._spell(word) for word in _content_words(normalise(question))]
         if not words or not self._texts:
             return []
         query = " ".join(words)
         weights = {word: self._weight(word) for word in words}
-        candidates = self._candidates(query, weights, max(60, limit * 8))
+        candidates = (
+            self._wordings_of_topic.get(topic, [])
+            if topic is not None
+            else self._candidates(query, weights, max(60, limit * 8))
+        )
         relevance = self._topic_index.relevance(words)
         best: dict[int, float] = {}
         for index in candidates:
@@ -293,7 +329,7 @@ class Assistant:
         return 100.0 * (0.45 * query_covered + 0.35 * text_covered + 0.20 * similarity)
 
     def topics(self, question: str) -> list[tuple[str, float, Match]]:
-        """Topics by confidence, each with its best match.
+        """Topics by lexical confidence, each with its best match.
 
         A topic's confidence blends its three best entries (weights 1, 0.3, 0.09): a question
         several entries of one topic agree on is surer than one lucky wording.
@@ -311,36 +347,69 @@ class Assistant:
             scored.append((topic, confidence, matches[0]))
         return sorted(scored, key=lambda item: item[1], reverse=True)
 
+    def decide(self, question: str) -> tuple[str, float] | None:
+        """The question's topic and the confidence in it (0-100), or None: not sure."""
+        if self._classifier is None:
+            lexical = self.topics(question)
+            if not lexical or lexical[0][1] < self._threshold:
+                return None
+            return lexical[0][0], lexical[0][1]
+        if not _content_words(normalise(question)):
+            return None
+        probabilities = self._classifier.probabilities(_prepare(question))
+        topic = max(probabilities, key=probabilities.__getitem__)
+        if topic == NO_TOPIC:
+            return None
+        if probabilities.get(NO_TOPIC, 0.0) >= NO_TOPIC_MARGIN * probabilities[topic]:
+            return None
+        if self._topic_confidence(question, topic) < self._gate:
+            return None
+        return topic, 100.0 * probabilities[topic]
+
+    def _topic_confidence(self, question: str, topic: str) -> float:
+        """How well the topic's own wordings match (its best three, weights 1, 0.3, 0.09)."""
+        depth = min(AGREEMENT_DEPTH, self._entries_per_topic[topic])
+        top = self.rank(question, limit=depth, topic=topic)
+        if not top:
+            return 0.0
+        weights = [AGREEMENT_DECAY**i for i in range(depth)]
+        return sum(w * m.score for w, m in zip(weights, top, strict=False)) / sum(weights)
+
     def suggest(self, question: str) -> Suggestion | None:
         """The best answer, or None when the assistant is not confident enough."""
-        ranked = self.topics(question)
-        if not ranked or ranked[0][1] < self._threshold:
+        decided = self.decide(question)
+        if decided is None:
             return None
-        _, confidence, match = ranked[0]
-        entry = match.entry
-        if not entry.answer:
-            # A lesson title matched: answer with the topic's first answer if there is one.
-            entry = self._best_answer_of_topic.get(entry.topic, entry)
-            entry = Entry(entry.id, entry.topic, entry.answer, match.entry.lesson_id)
-        return Suggestion(entry.topic, entry.answer, entry.lesson_id, confidence, entry.id)
+        topic, confidence = decided
+        found = self.answer_in_topic(question, topic)
+        if found is None:
+            return None
+        return Suggestion(found.topic, found.answer, found.lesson_id, confidence, found.id)
 
     def closest_topics(self, question: str, limit: int = 3) -> list[str]:
         """Topic ids nearest to the question, best first."""
-        return [topic for topic, _, _ in self.topics(question)[:limit]]
+        if self._classifier is None or not normalise(question):
+            return [topic for topic, _, _ in self.topics(question)[:limit]]
+        probabilities = self._classifier.probabilities(_prepare(question))
+        probabilities.pop(NO_TOPIC, None)
+        return sorted(probabilities, key=probabilities.__getitem__, reverse=True)[:limit]
 
     def answer_in_topic(self, question: str, topic: str) -> Suggestion | None:
         """The best answer within one topic (after the learner picked a topic from the list)."""
-        by_topic: defaultdict[str, list[Match]] = defaultdict(list)
-        for match in self.rank(question, limit=200):
-            by_topic[match.entry.topic].append(match)
-        for match in by_topic.get(topic, []):
-            if match.entry.answer:
-                entry = match.entry
+        lesson: Match | None = None
+        for match in self.rank(question, limit=len(self._entries), topic=topic):
+            entry = match.entry
+            if entry.answer:
                 return Suggestion(entry.topic, entry.answer, entry.lesson_id, match.score, entry.id)
+            lesson = lesson or match
         fallback = self._best_answer_of_topic.get(topic)
-        if fallback is None:
-            return None
-        return Suggestion(topic, fallback.answer, fallback.lesson_id, 0.0, fallback.id)
+        if fallback is not None:
+            return Suggestion(topic, fallback.answer, fallback.lesson_id, 0.0, fallback.id)
+        if lesson is not None:
+            # No answer in the bank for this topic: offer the lesson that matched.
+            entry = lesson.entry
+            return Suggestion(topic, "", entry.lesson_id, lesson.score, entry.id)
+        return None
 
     def topic_title(self, topic: str) -> str:
         """The Vietnamese title of a topic."""

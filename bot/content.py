@@ -54,6 +54,7 @@ from bot.contentfields import (
     fail,
 )
 from bot.learning_paths import PATHS_FILE, LearningPath, PathsFile, check_paths, pick_path
+from bot.offtopic import OFFTOPIC_FILE, OffTopicFile
 from bot.yamlsource import Loc, YamlDoc, YamlSyntaxError, parse_yaml
 
 __all__ = [
@@ -246,6 +247,7 @@ class Content:
     # Defaults, because older content trees (and content built in code) have neither.
     answers: Mapping[str, Answer] = field(default_factory=_no_answers)  # by id, in file order
     paths: tuple[LearningPath, ...] = ()
+    offtopic: tuple[str, ...] = ()  # example questions outside every topic (offtopic.yaml)
 
     def path_for(self, group: str | None, age: int | None) -> LearningPath | None:
         """Return the learner's path: a matching min_age path beats the group's plain one."""
@@ -307,6 +309,7 @@ _ITEM_NAMES = {
     "paths": "path",
     "core": "core lesson",
     "optional": "optional lesson",
+    "examples": "example",
 }
 _PLURALS = {"accept": "accepted answers", "core": "core lessons", "optional": "optional lessons"}
 
@@ -349,6 +352,7 @@ class _Checker:
             "answers", AnswerFile, rules, "the file", required=False, list_key=ENTRIES
         )
         paths = self._paths(rules)
+        offtopic = self._offtopic(rules)
         self._check_lesson_ids(lessons)
         self._check_quiz_links(lessons, quizzes)
         lesson_ids = {ident for file in lessons if isinstance(ident := file.data.get("id"), str)}
@@ -363,7 +367,7 @@ class _Checker:
         problems = sorted(self.problems, key=lambda problem: (problem.file, problem.line))
         if problems or topics_file is None or not isinstance(topics_file.model, _TopicsFile):
             return problems, None
-        return problems, _build(topics_file.model, lessons, quizzes, answers, paths)
+        return problems, _build(topics_file.model, lessons, quizzes, answers, paths, offtopic)
 
     # reading
 
@@ -460,6 +464,15 @@ class _Checker:
         file = self._read(path)
         if file is not None:
             file.model = self._validate(file, PathsFile, rules, PATHS_FILE)
+        return file
+
+    def _offtopic(self, rules: Rules) -> ContentFile | None:
+        path = self.root / OFFTOPIC_FILE
+        if not path.is_file():
+            return None  # optional: without it the assistant declines on a low score alone
+        file = self._read(path)
+        if file is not None:
+            file.model = self._validate(file, OffTopicFile, rules, OFFTOPIC_FILE)
         return file
 
     def _validate_all(
@@ -577,6 +590,7 @@ def _build(
     quizzes: list[ContentFile],
     answers: list[ContentFile],
     paths: ContentFile | None,
+    offtopic: ContentFile | None = None,
 ) -> Content:
     lesson_models = [file.model for file in lessons if isinstance(file.model, Lesson)]
     lesson_models.sort(key=lambda lesson: (lesson.order, lesson.id))
@@ -594,6 +608,11 @@ def _build(
         skills=MappingProxyType({skill.id: skill for skill in topics_file.skills}),
         answers=MappingProxyType({answer.id: answer for answer in answer_models}),
         paths=paths.model.paths if paths is not None and isinstance(paths.model, PathsFile) else (),
+        offtopic=(
+            offtopic.model.examples
+            if offtopic is not None and isinstance(offtopic.model, OffTopicFile)
+            else ()
+        ),
     )
 
 

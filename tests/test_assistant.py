@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -44,6 +45,58 @@ def test_questions_in_own_words_find_their_topic(
 )
 def test_off_topic_questions_get_an_honest_not_sure(assistant: Assistant, question: str) -> None:
     assert assistant.suggest(question) is None
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        (
+            "Cháu ơi, bác muốn gửi tiền cho thằng con ở xa mà không biết quét cái ô vuông đen"
+            " trắng ấy thế nào",
+            "pay.qr",
+        ),
+        (
+            "Bác nghe người ta bảo phải có tài khoản định danh cấp 2 mới làm được giấy tờ, bác"
+            " phải đi đâu làm hả cháu",
+            "vneid.level2",
+        ),
+        (
+            "Hôm qua có đứa gọi xưng là công an huyện, bảo bác liên quan đường dây ma túy, bắt"
+            " chuyển tiền để xác minh, bác sợ quá",
+            "safe.impersonation",
+        ),
+    ],
+)
+def test_long_spoken_questions_find_their_topic(
+    assistant: Assistant, question: str, topic: str
+) -> None:
+    found = assistant.suggest(question)
+    assert found is not None and found.topic == topic, question
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "ao ca nha toi bi chet hang loat, phai lam gi",
+        "năm nay nên trồng giống lúa nào năng suất cao",
+        "giá vé máy bay đi Sài Gòn tháng sau",
+        "bác bị đau khớp gối, đi khám ở đâu tốt",
+        "hom nay dong yen nhat doi duoc bao nhieu",
+    ],
+)
+def test_everyday_questions_outside_the_lessons_are_declined(
+    assistant: Assistant, question: str
+) -> None:
+    assert assistant.suggest(question) is None
+
+
+def test_offtopic_examples_teach_the_assistant_where_its_knowledge_ends() -> None:
+    content = load_content(PROJECT)
+    assert len(content.offtopic) >= 50
+    question = "tối nay trên VTV có phim gì hay"
+    # Without offtopic.yaml, "phim" and "tối nay" are enough for a wrong, confident guess.
+    assert Assistant(dataclasses.replace(content, offtopic=())).suggest(question) is not None
+    assert Assistant(content).suggest(question) is None
 
 
 def test_not_sure_still_offers_the_nearest_topics(assistant: Assistant) -> None:

@@ -267,6 +267,11 @@ BROKEN = {
         ),
         ("paths.yaml", 3, "indent with spaces, not tabs"),
     ],
+    "offtopic-broken": [
+        ("offtopic.yaml", 4, "example 2 must be text, not a number; put it in quotes"),
+        ("offtopic.yaml", 5, "example 3 is empty"),
+        ("offtopic.yaml", 6, "unknown field 'example' (did you mean 'examples'?)"),
+    ],
     "bad-topics-file": [
         ("lessons/qr.yaml", 3, "topic 2 is 'vneid.what', which is not a topic id"),
         ("topics.yaml", 3, "skill id 'pay' is used twice in this file (first on line 2)"),
