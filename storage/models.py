@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,6 +17,9 @@ from sqlalchemy.engine import Dialect
 from sqlmodel import Field, SQLModel
 
 RAW_TEXT_MAX = 1000
+NICKNAME_MAX = 40
+ORG_MAX = 120
+CODE_MAX = 16
 START_PAYLOAD_MAX = 64
 LAST_ERROR_MAX = 500
 CONSENT_METHODS = frozenset({"self", "in_person"})
@@ -127,6 +130,14 @@ class Learner(SQLModel, table=True):
     # volunteer's or a hamlet's link, so officials can see which outreach works.
     start_payload: str | None = Field(default=None, max_length=START_PAYLOAD_MAX)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    # The volunteer (a learner id) whose referral link or code brought this learner.
+    # Plain integers, no foreign keys: learners are de-identified, not deleted (see
+    # storage/repository.py delete_learner), and SQLite cannot add a constrained column.
+    referred_by: int | None = Field(default=None, index=True)
+    # For a resident without a phone: the volunteer who created the profile, and the
+    # nickname the volunteer knows them by ("bà Tư xóm 3"); both erased on deletion.
+    assisted_by: int | None = Field(default=None, index=True)
+    nickname: str | None = Field(default=None, max_length=NICKNAME_MAX)
 
 
 class ConsentRecord(SQLModel, table=True):
@@ -170,6 +181,8 @@ class ProgressEventRecord(SQLModel, table=True):
     score: int | None = None
     total: int | None = None
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime, index=True)
+    # The volunteer (a learner id) who ran this step with the learner on their own phone.
+    helper_id: int | None = Field(default=None, index=True)
 
 
 class QuizAnswerRecord(SQLModel, table=True):
@@ -291,3 +304,88 @@ class QuestionLog(SQLModel, table=True):
     answered: bool
     # The question folded (bot.textnorm.fold) and cut at QUESTION_TEXT_MAX; no learner id.
     text: str = Field(max_length=QUESTION_TEXT_MAX)
+
+
+class VolunteerInvite(SQLModel, table=True):
+    """An invite code an organisation hands to its volunteers (`hocvuso volunteers invite`)."""
+
+    __tablename__ = "volunteer_invite"
+    __table_args__ = (sa.UniqueConstraint("code_hash", name="uq_volunteer_invite_code_hash"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    org: str = Field(max_length=ORG_MAX)
+    # SHA-256 hex of the code; the code itself is printed once.
+    code_hash: str = Field(max_length=TOKEN_HASH_LENGTH)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    expires_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class Volunteer(SQLModel, table=True):
+    """A learner who joined with an invite code: their organisation and referral code."""
+
+    __tablename__ = "volunteer"
+    __table_args__ = (sa.UniqueConstraint("referral_code", name="uq_volunteer_referral_code"),)
+
+    learner_id: int = Field(primary_key=True, foreign_key="learner.id", ondelete="CASCADE")
+    org: str = Field(max_length=ORG_MAX)
+    invite_id: int | None = None
+    # Short, unambiguous (no 0/O, 1/I): typed on Zalo, or in a Telegram link as ref-<code>.
+    referral_code: str = Field(max_length=CODE_MAX)
+    joined_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+class HandsOnCheck(SQLModel, table=True):
+    """A skill a volunteer saw the learner do ("đã cài VNeID mức 2"), signed off once."""
+
+    __tablename__ = "hands_on_check"
+    __table_args__ = (
+        sa.UniqueConstraint("learner_id", "check_id", name="uq_hands_on_check_learner_check"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    learner_id: int = Field(foreign_key="learner.id", ondelete="CASCADE", index=True)
+    check_id: str = Field(max_length=40)
+    signed_by: int | None = None  # the volunteer's learner id
+    # For the "confirmed on VNeID / the national platform" status: the date shown there.
+    confirmed_on: date | None = None
+    signed_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+class ReviewItem(SQLModel, table=True):
+    """A quiz question the learner got wrong, due again for a short review."""
+
+    __tablename__ = "review_item"
+
+    learner_id: int = Field(primary_key=True, foreign_key="learner.id", ondelete="CASCADE")
+    lesson_id: str = Field(primary_key=True)
+    question_id: str = Field(primary_key=True)
+    due_at: datetime = Field(sa_type=UtcDateTime, index=True)
+    interval_days: int = 1
+
+
+class Reminder(SQLModel, table=True):
+    """A learner's weekly reminder, opted into; one row, rescheduled after each send."""
+
+    __tablename__ = "reminder"
+
+    learner_id: int = Field(primary_key=True, foreign_key="learner.id", ondelete="CASCADE")
+    next_at: datetime = Field(sa_type=UtcDateTime, index=True)
+    last_sent_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+class Certificate(SQLModel, table=True):
+    """A certificate for completing a group's core path, checkable by its code."""
+
+    __tablename__ = "certificate"
+
+    code: str = Field(primary_key=True, max_length=CODE_MAX)
+    # None once the learner deleted their data (the certificate is then withdrawn too).
+    learner_id: int | None = Field(default=None, index=True)
+    initials: str | None = Field(default=None, max_length=12)
+    hamlet_id: str | None = None
+    target_group: str
+    issued_on: date
+    lessons: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    withdrawn_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
