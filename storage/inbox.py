@@ -145,12 +145,16 @@ class SqlInbox:
         ]
 
     def done(self, item_id: int) -> None:
-        """Mark an item processed; it is never handed out again."""
+        """Mark an item processed; it is never handed out again, and its payload is blanked.
+
+        The raw update holds the sender's name and words; once its step is written only the
+        (channel, update_key) pair is needed, to recognise a redelivery.
+        """
         with self.engine.begin() as connection:
             connection.execute(
                 sa.update(_inbox)
                 .where(_inbox.c.id == item_id, _inbox.c.status != DONE)
-                .values(status=DONE, processed_at=utcnow())
+                .values(status=DONE, processed_at=utcnow(), payload="{}")
             )
 
     def failed(self, item_id: int, error: str, retry_in: float, max_attempts: int = 8) -> None:

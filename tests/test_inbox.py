@@ -163,6 +163,8 @@ def test_done_items_never_come_back(inbox: SqlInbox) -> None:
     assert inbox.claim_due(lease_seconds=0) == []
     assert inbox.counts() == {"pending": 0, "done": 2, "dead": 0}
     assert all(row.processed_at is not None for row in _rows(inbox))
+    # The raw update (the sender's name and words) is not kept once its step is written.
+    assert all(row.payload == "{}" for row in _rows(inbox))
 
 
 def test_an_item_whose_lease_ended_comes_back(inbox: SqlInbox) -> None:
