@@ -22,8 +22,9 @@ from storage.officials import AUDIT_LIMIT_MAX, OfficialRecord, OfficialStore
 logger = logging.getLogger(__name__)
 
 API_PREFIX = "/api/v1/"
-# Probes and the commune's public page carry no official and would drown the trail.
-_NOT_AUDITED = ("/api/v1/health", "/api/v1/public")
+# Probes, the commune's public page and certificate checks carry no official and would
+# drown the trail.
+_NOT_AUDITED = ("/api/v1/health", "/api/v1/public", "/api/v1/certificates")
 
 
 def is_audited(path: str) -> bool:

@@ -14,7 +14,9 @@ Definitions (also in docs/metrics.md):
   lesson tagged with the group). core_completed: learners of the group who have a
   `quiz_passed` event for every lesson of the path (an empty path counts nobody).
 - certified: core_completed for now (the certificate is awarded on completing the core path).
-  vneid_confirmed: 0 until volunteers can sign it off.
+  vneid_confirmed: learners a volunteer recorded as confirmed on VNeID / the national
+  "Bình dân học vụ số" platform (hands-on check `platform_confirmed`, signed by the as-of
+  instant); hands_on_checked: learners with at least one other hands-on skill signed off.
 - rate = certified / population (0.0 when the population is 0).
 - per target of the group: needed_total is the smallest count that meets it, computed
   exactly from the share as written: ceil(share * population), or floor(share * population)
@@ -90,6 +92,8 @@ class Tally:
     enrolled: int = 0
     certified: int = 0
     certified_before: int = 0
+    hands_on: int = 0
+    vneid_confirmed: int = 0
 
 
 @dataclass(frozen=True)
@@ -165,7 +169,8 @@ def group_coverage(
         enrolled=tally.enrolled,
         core_completed=tally.certified,
         certified=tally.certified,
-        vneid_confirmed=0,
+        vneid_confirmed=tally.vneid_confirmed,
+        hands_on_checked=tally.hands_on,
         targets=[
             target_status(target, population, tally, today)
             for target in commune.targets
@@ -179,15 +184,21 @@ def tallies(snapshot: Snapshot, hamlet_id: str | None) -> dict[str, Tally]:
     enrolled: Counter[str] = Counter()
     certified: Counter[str] = Counter()
     before: Counter[str] = Counter()
+    hands_on: Counter[str] = Counter()
+    confirmed: Counter[str] = Counter()
     for count in snapshot.now:
         if hamlet_id is None or count.hamlet_id == hamlet_id:
             enrolled[count.group] += count.enrolled
             certified[count.group] += count.core_completed
+            hands_on[count.group] += count.hands_on
+            confirmed[count.group] += count.vneid_confirmed
     for count in snapshot.before:
         if hamlet_id is None or count.hamlet_id == hamlet_id:
             before[count.group] += count.core_completed
     return {
-        group: Tally(enrolled[group], certified[group], before[group])
+        group: Tally(
+            enrolled[group], certified[group], before[group], hands_on[group], confirmed[group]
+        )
         for group in enrolled.keys() | before.keys()
     }
 

@@ -29,6 +29,8 @@ class ApiContext:
     content: Content
     commune: Commune
     now: Callable[[], dt.datetime] = _now
+    # HOCVUSO_PUBLIC_URL: where certificates' QR codes point (else the request's own host).
+    public_url: str | None = None
 
     def today(self) -> dt.date:
         """Today's date in Vietnam."""

@@ -31,7 +31,12 @@ class GroupCoverage(BaseModel):
     enrolled: int
     core_completed: int
     certified: int
-    vneid_confirmed: int
+    vneid_confirmed: int = Field(
+        description="recorded by a volunteer as confirmed on VNeID / the national platform"
+    )
+    hands_on_checked: int = Field(
+        0, description="learners a volunteer saw do at least one hands-on skill"
+    )
     targets: list[TargetStatus]
 
 
@@ -160,3 +165,14 @@ class AuditLog(BaseModel):
     """The newest audit entries first."""
 
     entries: list[AuditEntry]
+
+
+class PublicCertificate(BaseModel):
+    """A certificate as anyone holding its code may check it: no name, id or chat."""
+
+    initials: str | None = Field(description="initials, when the learner has any on record")
+    hamlet: str | None = Field(description="the hamlet's name from the commune file")
+    group: str = Field(description="the target group, in Vietnamese")
+    issued_on: dt.date
+    lessons: list[str] = Field(description="titles of the core lessons completed")
+    valid: bool

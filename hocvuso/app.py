@@ -31,7 +31,13 @@ def create_app(services: Services) -> FastAPI:
         redoc_url=None,
         lifespan=lifespan(services),
     )
-    app.state.api = ApiContext(services.database, services.content, services.commune)
+    public_url = services.settings.public_url
+    app.state.api = ApiContext(
+        services.database,
+        services.content,
+        services.commune,
+        public_url=str(public_url) if public_url is not None else None,
+    )
     app.state.officials = OfficialStore(services.database)
     app.state.rate_limit = RateLimiter(API_REQUESTS_PER_MINUTE, 60)
     app.add_middleware(audit.AuditMiddleware)

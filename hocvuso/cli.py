@@ -56,6 +56,11 @@ def _parser() -> argparse.ArgumentParser:
     revoke = officials_commands.add_parser("revoke", help="revoke an official's token")
     revoke.add_argument("name")
     officials_commands.add_parser("list", help="list officials (never their tokens)")
+    volunteers = commands.add_parser("volunteers", help="invite codes for volunteer teams")
+    volunteers_commands = volunteers.add_subparsers(dest="volunteers_command", required=True)
+    invite = volunteers_commands.add_parser("invite", help="make an invite code (printed once)")
+    invite.add_argument("--org", required=True, help='the team, e.g. "Đoàn Thanh niên xã"')
+    invite.add_argument("--days", type=int, default=30, help="days the code stays valid")
     return parser
 
 
@@ -78,6 +83,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_eval(settings.content_dir, args.path or DEFAULT_EVAL, args.json)
         if args.command == "officials":
             return _officials(settings, args)
+        if args.command == "volunteers":
+            return _invite_volunteers(settings, args.org, args.days)
         if args.command == "serve":
             return _serve(settings, args.host, args.port)
         return _chat(settings, args.chat_id)
@@ -148,6 +155,25 @@ def _chat(settings: Settings, chat_id: str | None) -> int:
 
     services = build_services(settings)
     console.run(services.engine, sys.stdin, sys.stdout, chat_id)
+    return 0
+
+
+def _invite_volunteers(settings: Settings, org: str, days: int) -> int:
+    """Print a new volunteer invite code for `org` on stdout, and only the code."""
+    from storage.db import make_engine, migrate
+    from storage.volunteers import create_invite
+
+    if not org.strip() or not 1 <= days <= 366:
+        print("hocvuso: give --org a name and --days between 1 and 366", file=sys.stderr)
+        return 2
+    database = make_engine(settings.database_url)
+    try:
+        migrate(database)
+        code = create_invite(database, org, days)
+    finally:
+        database.dispose()
+    print(f"invite code for {org.strip()} (valid {days} days):", file=sys.stderr)
+    print(code)
     return 0
 
 

@@ -2,7 +2,8 @@
 
 The inbox worker always runs. Telegram, when a token is set: with a public URL it registers
 the webhook; without one it long-polls. Trouble reaching the platform never stops the web
-chat: the supervisor retries with backoff, and a refused token is said plainly, once.
+chat: the supervisor retries with backoff, and a refused token is said plainly, once. With
+Telegram or Zalo configured, the weekly-reminder loop runs too (`bot.channels.reminders`).
 """
 
 from __future__ import annotations
@@ -16,12 +17,16 @@ from typing import Any
 from fastapi import FastAPI
 from telegram.error import InvalidToken, NetworkError, TelegramError
 
+from bot.channels import telegram as telegram_channel
+from bot.channels import zalo as zalo_channel
+from bot.channels.reminders import Push, ReminderSender, telegram_push, zalo_push
 from bot.channels.telegram import ALLOWED_UPDATES, TelegramChannel
 from bot.channels.telegram_polling import TelegramPoller
 from bot.channels.zalo import ZaloChannel
 from bot.channels.zalo_api import ZaloError
 from bot.channels.zalo_polling import ZaloPoller, ZaloTokenRefused
 from hocvuso.services import Services
+from storage.reminders import SqlReminders
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +49,14 @@ def lifespan(
             )
         if services.zalo is not None:
             tasks.append(asyncio.create_task(_supervise_zalo(services, services.zalo), name="zalo"))
+        reminders = _reminder_sender(services)
+        if reminders is not None:
+            tasks.append(asyncio.create_task(reminders.run(), name="reminders"))
         try:
             yield
         finally:
+            if reminders is not None:
+                reminders.stop()
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
@@ -58,6 +68,22 @@ def lifespan(
                     await services.zalo.client.close()
 
     return run
+
+
+def _reminder_sender(services: Services) -> ReminderSender | None:
+    """The weekly-reminder loop, sending on the platforms that are configured (or None)."""
+    pushes: dict[str, Push] = {}
+    if services.telegram is not None:
+        pushes[telegram_channel.CHANNEL] = telegram_push(services.telegram.bot)
+    if services.zalo is not None:
+        pushes[zalo_channel.CHANNEL] = zalo_push(services.zalo.client)
+    if not pushes:
+        return None
+    return ReminderSender(
+        SqlReminders(services.database),
+        pushes,
+        interval=services.settings.reminder_interval_seconds,
+    )
 
 
 async def _supervise_telegram(services: Services, telegram: TelegramChannel) -> None:

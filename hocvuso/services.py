@@ -8,6 +8,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from bot.assistant import Assistant
+from bot.certificate_image import CertificatePictures
 from bot.channels.inbox import ChatOf, InboxWorker, Process
 from bot.channels.telegram import TelegramChannel
 from bot.channels.telegram import chat_of as telegram_chat
@@ -44,12 +45,15 @@ def build_services(settings: Settings) -> Services:
     commune = load_commune(Path(settings.commune_file))
     database = make_engine(settings.database_url)
     migrate(database)
+    public_url = str(settings.public_url) if settings.public_url is not None else None
     engine = Engine(
         SqlRepository(database),
         content,
         commune,
         Assistant(content),
         privacy_version=settings.privacy_version,
+        bot_username=settings.telegram_bot_username,
+        public_url=public_url,
     )
     telegram = None
     if settings.telegram_token is not None:
@@ -58,11 +62,12 @@ def build_services(settings: Settings) -> Services:
             settings.telegram_token.get_secret_value(),
             str(settings.telegram_api_base),
             content_dir=Path(settings.content_dir),
+            pictures=CertificatePictures(database, content, commune, public_url),
         )
     zalo = None
     if settings.zalo_token is not None:
         client = ZaloClient(settings.zalo_token.get_secret_value(), str(settings.zalo_api_base))
-        zalo = ZaloChannel(engine, client)
+        zalo = ZaloChannel(engine, client, public_url=public_url)
     inbox = SqlInbox(database)
     processors: dict[str, tuple[Process, ChatOf]] = {}
     if telegram is not None:

@@ -18,6 +18,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = "HOCVUSO_"
 _SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{8,256}$")
+_BOT_USERNAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{4,31}$")
 
 
 class Settings(BaseSettings):
@@ -30,6 +31,8 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///./data/hocvuso.db"
     telegram_token: SecretStr | None = None
     telegram_api_base: AnyHttpUrl = AnyHttpUrl("https://api.telegram.org/bot")
+    # The bot's @username, for volunteers' referral links (https://t.me/<username>?start=...).
+    telegram_bot_username: str | None = None
     zalo_token: SecretStr | None = None
     zalo_api_base: AnyHttpUrl = AnyHttpUrl("https://bot-api.zaloplatforms.com")
     content_dir: Path = Path(".")
@@ -37,6 +40,8 @@ class Settings(BaseSettings):
     public_url: AnyHttpUrl | None = None
     commune_file: Path = Path("commune.yaml")
     privacy_version: Annotated[str, Field(min_length=1, max_length=32)] = "2026-01"
+    # How often the reminder loop looks for due weekly reminders (tests make it short).
+    reminder_interval_seconds: Annotated[float, Field(gt=0, le=3600)] = 60.0
 
     @field_validator("database_url")
     @classmethod
@@ -45,6 +50,17 @@ class Settings(BaseSettings):
         if not value.startswith(("sqlite:///", "postgresql", "postgres://")):
             raise ValueError("must start with sqlite:/// or postgresql://")
         return value
+
+    @field_validator("telegram_bot_username")
+    @classmethod
+    def _bot_username_shape(cls, value: str | None) -> str | None:
+        """A Telegram username: 5-32 of A-Z a-z 0-9 _, a letter first; "@" is dropped."""
+        if value is None or not value.strip():
+            return None
+        name = value.strip().removeprefix("@")
+        if not _BOT_USERNAME.match(name):
+            raise ValueError("must be the bot's username, e.g. hocvuso_xa_bot")
+        return name
 
     @field_validator("content_dir")
     @classmethod

@@ -135,7 +135,8 @@ class Learner(SQLModel, table=True):
     # storage/repository.py delete_learner), and SQLite cannot add a constrained column.
     referred_by: int | None = Field(default=None, index=True)
     # For a resident without a phone: the volunteer who created the profile, and the
-    # nickname the volunteer knows them by ("bà Tư xóm 3"); both erased on deletion.
+    # nickname the volunteer knows them by ("bà Tư xóm 3"). On deletion the nickname is
+    # erased; referred_by/assisted_by stay, as the volunteer's record, not the resident's.
     assisted_by: int | None = Field(default=None, index=True)
     nickname: str | None = Field(default=None, max_length=NICKNAME_MAX)
 

@@ -6,6 +6,7 @@ so storage never needs to import the bot (dependencies point storage <- bot).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -91,6 +92,19 @@ class LearnerSnapshot:
     completed_lessons: frozenset[str] = frozenset()
     quiz_attempts: Mapping[str, int] = field(default_factory=dict)
     start_payload: str | None = None
+    # Set when the learner joined as a volunteer (an invite code).
+    volunteer: VolunteerInfo | None = None
+    # For a resident a volunteer helps: the nickname the volunteer gave them.
+    nickname: str | None = None
+    # The code of the learner's certificate, once completing the core path issued one.
+    certificate_code: str | None = None
+    # Every question scheduled for review, due or not (the engine's clock decides which are
+    # due), ordered by due time, then lesson and question id.
+    reviews: tuple[Review, ...] = ()
+    # When the next weekly reminder is due (UTC); None when the learner has not opted in.
+    reminder_at: dt.datetime | None = None
+    # The volunteer (a learner id) whose referral link or code brought this learner.
+    referred_by: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,3 +123,113 @@ class Changes:
     start_payload: str | None = None
     # A free-text question to log anonymously, so officials can list the unanswered ones.
     asked: AskedQuestion | None = None
+    # Volunteers: joining with an invite, a resident's new profile, signed-off checks, and
+    # the volunteer who ran this step with the learner (stamped on the step's events).
+    volunteer_join: VolunteerJoin | None = None
+    assisted_new: AssistedProfile | None = None
+    check_signoffs: tuple[CheckSignOff, ...] = ()
+    helper_id: int | None = None
+    # The certificate earned by this step (completing the core path), at most one per learner.
+    certificate: CertificateIssue | None = None
+    # Review schedule: questions to (re)schedule or drop, applied in order.
+    reviews: tuple[ReviewChange, ...] = ()
+    # Weekly reminders: turn them on (first one due at `next_at`) or off.
+    reminder: ReminderChange | None = None
+    # The volunteer who referred this learner (a learner id): written only if none is
+    # recorded yet (the first referral wins) and never the learner themself.
+    referred_by: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CertificateIssue:
+    """A certificate to issue: its code and what it shows (no name, no chat, no learner id)."""
+
+    code: str
+    target_group: str
+    hamlet_id: str | None
+    issued_on: dt.date
+    lessons: tuple[str, ...]  # lesson ids of the core path, in teaching order
+    initials: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class VolunteerInfo:
+    """A volunteer's organisation and the referral code residents can type or follow."""
+
+    org: str
+    referral_code: str
+
+
+@dataclass(frozen=True, slots=True)
+class VolunteerInvite:
+    """A valid invite code's organisation."""
+
+    invite_id: int
+    org: str
+
+
+@dataclass(frozen=True, slots=True)
+class VolunteerJoin:
+    """The learner becomes a volunteer of `org` (the referral code is made on writing)."""
+
+    invite_id: int
+    org: str
+
+
+@dataclass(frozen=True, slots=True)
+class AssistedProfile:
+    """A resident's profile created by a volunteer, consent given in person."""
+
+    token: str  # the resident's opaque chat id on the "assisted" channel
+    nickname: str
+    profile: Profile
+    consent_version: str
+    state: str
+
+
+@dataclass(frozen=True, slots=True)
+class CheckSignOff:
+    """A hands-on skill a volunteer saw a resident do; `confirmed_on` for the platform status."""
+
+    learner_id: int
+    check_id: str
+    confirmed_on: dt.date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ResidentSummary:
+    """One resident a volunteer helps, for the volunteer's list."""
+
+    learner_id: int
+    token: str
+    nickname: str
+    completed: int
+    last_active: dt.datetime | None
+    checks: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Review:
+    """A quiz question a learner got wrong, due again at `due_at` (aware UTC)."""
+
+    lesson_id: str
+    question_id: str
+    due_at: dt.datetime
+    interval_days: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewChange:
+    """Schedule a question for review at `due_at`, or drop it from review when None."""
+
+    lesson_id: str
+    question_id: str
+    due_at: dt.datetime | None
+    interval_days: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderChange:
+    """Weekly reminders on (the first one due at `next_at`, UTC) or off (`next_at` None)."""
+
+    next_at: dt.datetime | None

@@ -11,6 +11,14 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel
 
+from storage.certificates import (
+    CertificateRecord,
+    certificate_code_of,
+    find_certificate,
+    issue_certificate,
+    withdraw_certificates,
+)
+from storage.deidentify import deidentify_learner
 from storage.models import (
     CONSENT_METHODS,
     QUESTION_TEXT_MAX,
@@ -35,7 +43,13 @@ from storage.records import (
     LearnerKey,
     LearnerSnapshot,
     Profile,
+    ResidentSummary,
+    VolunteerInvite,
 )
+from storage.referrals import find_referrer, write_referral
+from storage.reminders import load_reminder, write_reminder
+from storage.reviews import load_reviews, write_reviews
+from storage.volunteers import find_invite, load_volunteer, residents_of, write_volunteer_changes
 
 _tables = SQLModel.metadata.tables
 _learner = _tables[str(Learner.__tablename__)]
@@ -67,6 +81,8 @@ class SqlRepository:
                     _learner.c.hamlet_id,
                     _learner.c.birth_year,
                     _learner.c.start_payload,
+                    _learner.c.nickname,
+                    _learner.c.referred_by,
                     _conversation.c.state,
                     _conversation.c.data,
                     _conversation.c.version,
@@ -76,6 +92,10 @@ class SqlRepository:
             ).one_or_none()
             if row is None:
                 return None
+            volunteer = load_volunteer(connection, row.id)
+            reviews = load_reviews(connection, row.id)
+            certificate_code = certificate_code_of(connection, row.id)
+            reminder_at = load_reminder(connection, row.id)
             progress = connection.execute(
                 sa.select(_event.c.lesson_id, _event.c.kind, sa.func.count())
                 .where(
@@ -104,6 +124,12 @@ class SqlRepository:
             completed_lessons=completed,
             quiz_attempts=attempts,
             start_payload=row.start_payload,
+            volunteer=volunteer,
+            nickname=row.nickname,
+            referred_by=row.referred_by,
+            reviews=reviews,
+            certificate_code=certificate_code,
+            reminder_at=reminder_at,
         )
 
     def enrol(
@@ -115,6 +141,7 @@ class SqlRepository:
         *,
         update_id: str | None = None,
         start_payload: str | None = None,
+        referred_by: int | None = None,
     ) -> LearnerSnapshot | None:
         """Create the learner, consent and conversation; None if the chat or update exists."""
         if consent.method not in CONSENT_METHODS:
@@ -154,6 +181,9 @@ class SqlRepository:
                 ):
                     transaction.rollback()
                     return None
+                referred = referred_by is not None and write_referral(
+                    connection, learner_id, referred_by
+                )
         except IntegrityError:
             # The unique (channel, chat_id) lost a race, or the learner simply exists already.
             return None
@@ -165,6 +195,7 @@ class SqlRepository:
             data=stored,
             version=1,
             start_payload=payload,
+            referred_by=referred_by if referred else None,
         )
 
     def apply(self, learner_id: int, expected_version: int, changes: Changes) -> bool:
@@ -195,8 +226,39 @@ class SqlRepository:
             ):
                 transaction.rollback()
                 return False
+            if changes.certificate is not None and not issue_certificate(
+                connection, learner_id, changes.certificate
+            ):
+                transaction.rollback()
+                return False
             self._write_changes(connection, learner_id, changes, now)
+            write_volunteer_changes(connection, learner_id, changes, now)
+            if changes.referred_by is not None:
+                write_referral(connection, learner_id, changes.referred_by)
+            write_reviews(connection, learner_id, changes.reviews)
+            write_reminder(connection, learner_id, changes.reminder, now)
         return True
+
+    def find_referrer(self, code: str) -> int | None:
+        """The learner id of the volunteer whose referral code this is (any case), or None."""
+        return find_referrer(self.engine, code)
+
+    def find_invite(self, code: str) -> VolunteerInvite | None:
+        """The organisation of a valid volunteer invite code."""
+        return find_invite(self.engine, code)
+
+    def residents_of(self, volunteer_id: int) -> list[ResidentSummary]:
+        """The residents whose profiles this volunteer created, with their progress."""
+        return residents_of(self.engine, volunteer_id)
+
+    def certificate(self, code: str) -> CertificateRecord | None:
+        """The certificate with this code (any case, spaces or dashes), withdrawn or not."""
+        return find_certificate(self.engine, code)
+
+    def withdraw_certificate(self, learner_id: int) -> int:
+        """Withdraw the learner's certificate and unlink it; return how many were withdrawn."""
+        with self.engine.begin() as connection:
+            return withdraw_certificates(connection, learner_id)
 
     def is_applied(self, key: LearnerKey, update_id: str) -> bool:
         """Whether a step answering this platform update (on this key's channel) was written."""
@@ -258,6 +320,7 @@ class SqlRepository:
                         "score": event.score,
                         "total": event.total,
                         "created_at": now,
+                        "helper_id": changes.helper_id,
                     }
                     for event in changes.events
                 ],
@@ -291,10 +354,7 @@ class SqlRepository:
             )
 
     def delete_learner(self, learner_id: int) -> None:
-        """Erase the learner and everything stored about them."""
+        """Erase the learner's personal data in one transaction; the counts stay (de-identified)."""
+        # What goes and what stays, table by table: storage/deidentify.py.
         with self.engine.begin() as connection:
-            # Children first and explicitly: a connection without PRAGMA foreign_keys=ON (an
-            # operator's sqlite3 shell, say) must not leave orphans behind.
-            for table in (_applied, _answer, _event, _conversation, _consent):
-                connection.execute(sa.delete(table).where(table.c.learner_id == learner_id))
-            connection.execute(sa.delete(_learner).where(_learner.c.id == learner_id))
+            deidentify_learner(connection, learner_id)

@@ -3,8 +3,9 @@
 Every query takes an `as_of` instant: rows stamped after it are ignored, so a past quarter's
 figures, or the figures of 28 days ago that give the pace, come from the same queries.
 
-- enrolled: learners (a learner row exists only after consent; deleting a learner deletes
-  its rows, so deleted learners are simply gone) created by `as_of`, per target group and
+- enrolled: learners (a learner row exists only after consent; a learner who deletes their
+  data stays as an anonymous row with its group, hamlet, events and answers, see
+  storage/deidentify.py, so no figure changes) created by `as_of`, per target group and
   hamlet as stored on the learner now; learners without a group are not counted.
 - core_completed: those learners whose lessons with a `quiz_passed` event (by `as_of`)
   include every lesson of their group's core path; a group with an empty path counts nobody.
@@ -29,7 +30,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
-from storage.models import Learner, ProgressEventRecord, QuestionLog, QuizAnswerRecord
+from storage.models import (
+    HandsOnCheck,
+    Learner,
+    ProgressEventRecord,
+    QuestionLog,
+    QuizAnswerRecord,
+)
 from storage.records import EventKind
 
 _tables = SQLModel.metadata.tables
@@ -37,6 +44,9 @@ _learner = _tables[str(Learner.__tablename__)]
 _event = _tables[str(ProgressEventRecord.__tablename__)]
 _answer = _tables[str(QuizAnswerRecord.__tablename__)]
 _question = _tables[str(QuestionLog.__tablename__)]
+_check = _tables[str(HandsOnCheck.__tablename__)]
+# The check id of "confirmed on VNeID / the national platform" (bot.engine.volunteer).
+PLATFORM_CONFIRMED = "platform_confirmed"
 
 _PASSED = EventKind.QUIZ_PASSED.value
 
@@ -49,6 +59,10 @@ class CoverageCount:
     hamlet_id: str | None
     enrolled: int
     core_completed: int
+    # Learners a volunteer saw do at least one hands-on skill, and those confirmed on VNeID /
+    # the national platform (storage.models.HandsOnCheck; bot.engine.volunteer.CHECKS).
+    hands_on: int = 0
+    vneid_confirmed: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +124,7 @@ def coverage_counts(
         .where(_learner.c.target_group.is_not(None), _learner.c.created_at <= as_of)
         .group_by(_learner.c.target_group, _learner.c.hamlet_id)
     )
-    counts: dict[tuple[str, str | None], list[int]] = defaultdict(lambda: [0, 0])
+    counts: dict[tuple[str, str | None], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     with engine.connect() as connection:
         for group, hamlet_id, count in connection.execute(enrolled):
             counts[group, hamlet_id][0] = count
@@ -118,11 +132,32 @@ def coverage_counts(
         if completed is not None:
             for group, hamlet_id, count in connection.execute(completed):
                 counts[group, hamlet_id][1] = count
+        for group, hamlet_id, hands_on, confirmed in connection.execute(_checks_query(as_of)):
+            counts[group, hamlet_id][2:] = [hands_on, confirmed]
     return tuple(
-        CoverageCount(group, hamlet_id, enrolled_count, completed_count)
-        for (group, hamlet_id), (enrolled_count, completed_count) in sorted(
+        CoverageCount(group, hamlet_id, *figures)
+        for (group, hamlet_id), figures in sorted(
             counts.items(), key=lambda item: (item[0][0], item[0][1] or "")
         )
+    )
+
+
+def _checks_query(as_of: datetime) -> sa.Select[str, str | None, int, int]:
+    confirmed = _check.c.check_id == PLATFORM_CONFIRMED
+    return (
+        sa.select(
+            _learner.c.target_group,
+            _learner.c.hamlet_id,
+            sa.func.count(sa.distinct(sa.case((~confirmed, _check.c.learner_id)))),
+            sa.func.count(sa.distinct(sa.case((confirmed, _check.c.learner_id)))),
+        )
+        .select_from(_check.join(_learner, _learner.c.id == _check.c.learner_id))
+        .where(
+            _learner.c.target_group.is_not(None),
+            _learner.c.created_at <= as_of,
+            _check.c.signed_at <= as_of,
+        )
+        .group_by(_learner.c.target_group, _learner.c.hamlet_id)
     )
 
 

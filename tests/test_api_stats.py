@@ -114,6 +114,7 @@ def test_overview(api: Api) -> None:
         "core_completed",
         "certified",
         "vneid_confirmed",
+        "hands_on_checked",
         "targets",
     }
     assert set(body["groups"][0]["targets"][0]) == {

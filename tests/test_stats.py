@@ -165,7 +165,9 @@ def test_as_of_cuts_off_at_the_instant(engine: Engine, content: Content) -> None
     assert CoverageCount("adult", "thon-mot", 2, 1) in on_time
 
 
-def test_deleted_learners_are_gone(engine: Engine, content: Content) -> None:
+def test_learner_rows_removed_outright_are_gone(engine: Engine, content: Content) -> None:
+    # Not what deleting one's data does (that keeps every figure: tests/test_deletion.py):
+    # a row removed by hand, e.g. by an operator, takes its events with it.
     dataset_a2 = _learner_id(engine, "chat-A2-7f3a9c")
     with engine.begin() as connection:
         connection.execute(sa.text("DELETE FROM learner WHERE id = :id"), {"id": dataset_a2})

@@ -229,23 +229,27 @@ def test_apply_to_unknown_learner_is_refused(repository: Repository) -> None:
     assert repository.apply(424242, 1, _quiz_step()) is False
 
 
-def test_delete_erases_the_learner_and_a_new_enrol_starts_afresh(
+def test_delete_deidentifies_the_learner_and_a_new_enrol_starts_afresh(
     repository: Repository,
 ) -> None:
     learner_id = _enrol(repository).learner_id
     other = _enrol(repository, OTHER_KEY)
     assert repository.apply(learner_id, 1, replace(_quiz_step(), update_id="u-1"))
     assert repository.apply(other.learner_id, 1, replace(_quiz_step(), update_id="u-2"))
+    events = _stored_events(repository, learner_id)
+    answers = _stored_answers(repository, learner_id)
 
     repository.delete_learner(learner_id)
 
     assert repository.load(KEY) is None
     assert not repository.is_applied(KEY, "u-1")
     assert repository.is_applied(OTHER_KEY, "u-2")
-    assert _stored_events(repository, learner_id) == []
-    assert _stored_answers(repository, learner_id) == []
+    # Progress and answers stay for the counts (tests/test_deletion.py), typed text goes.
+    assert _stored_events(repository, learner_id) == events
+    assert _stored_answers(repository, learner_id) == [replace(a, raw_text=None) for a in answers]
     if isinstance(repository, SqlRepository):
-        assert _rows_about(repository, learner_id) == dict.fromkeys((*LEARNER_TABLES, "learner"), 0)
+        kept = {"learner": 1, "progress_event": len(events), "quiz_answer": len(answers)}
+        assert _rows_about(repository, learner_id) == dict.fromkeys(LEARNER_TABLES, 0) | kept
     assert _load(repository, OTHER_KEY).version == 2
     assert len(_stored_answers(repository, other.learner_id)) == 3
 

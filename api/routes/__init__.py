@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.routes import coverage, lessons, public, report
+from api.routes import certificates, coverage, lessons, public, report
 
 
 def routers() -> tuple[APIRouter, ...]:
-    """Every router of the statistics API: coverage, lessons, quarterly report, public."""
-    return (coverage.router, lessons.router, report.router, public.router)
+    """Every router of the API: coverage, lessons, quarterly report, public, certificates."""
+    return (coverage.router, lessons.router, report.router, public.router, certificates.router)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +33,10 @@ from telegram.ext import (
     filters,
 )
 
+from bot.channels import qr
 from bot.channels.split import split_text
 from bot.engine import Engine, Incoming, Reply
+from bot.engine.messages import qr_text
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +49,8 @@ COMMANDS = (
     BotCommand("xoadulieu", "Xóa dữ liệu của tôi"),
 )
 ALLOWED_UPDATES = ["message", "callback_query"]
+# Draws a picture the service makes itself, by a reply's image reference; None: not its kind.
+Pictures = Callable[[str], bytes | None]
 
 
 def chat_of(payload: dict[str, Any]) -> str:
@@ -76,9 +81,12 @@ class TelegramChannel:
         *,
         content_dir: Path = Path("."),
         max_retries: int = 3,
+        pictures: Pictures | None = None,
     ) -> None:
         self._engine = engine
         self._content_dir = content_dir
+        # Pictures the service draws itself (a certificate), by the reply's image reference.
+        self._pictures = pictures
         self.application: Application[Any, Any, Any, Any, Any, Any] = (
             Application.builder()
             .token(token)
@@ -170,7 +178,16 @@ class TelegramChannel:
             await self.bot.send_message(chat_id, pieces[-1], reply_markup=keyboard(reply))
 
     async def _send_image(self, chat_id: int, image: str) -> None:
-        """A card's picture: a URL as is, a content file uploaded."""
+        """A card's picture: a URL as is, a content file or a generated QR code uploaded."""
+        if self._pictures is not None:
+            drawn = await asyncio.to_thread(self._pictures, image)
+            if drawn is not None:
+                await self.bot.send_photo(chat_id, drawn, filename="giay-chung-nhan.png")
+                return
+        encoded = qr_text(image)
+        if encoded is not None:
+            await self.bot.send_photo(chat_id, qr.png(encoded), filename="qr.png")
+            return
         if image.startswith(("http://", "https://")):
             await self.bot.send_photo(chat_id, image)
             return

@@ -15,7 +15,9 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field, model_validator
 
+from bot.channels import qr
 from bot.engine import Engine, Incoming, Reply
+from bot.engine.messages import qr_text
 
 STATIC_DIR = Path(__file__).parent / "static"
 COOKIE = "hocvuso_chat"
@@ -59,7 +61,10 @@ class ChatReplies(BaseModel):
 
 def _out(reply: Reply) -> ReplyOut:
     buttons = [ButtonOut(id=b.id, label=b.label) for b in reply.buttons]
-    return ReplyOut(text=reply.text, buttons=buttons, image=reply.image)
+    encoded = qr_text(reply.image)
+    # A generated QR code travels inline: the page needs no extra request and no CDN.
+    image = qr.data_uri(encoded) if encoded is not None else reply.image
+    return ReplyOut(text=reply.text, buttons=buttons, image=image)
 
 
 def _learner_cookie(value: str | None) -> str:

@@ -9,12 +9,14 @@ friendly note in words.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from typing import Any
 
 from bot.channels.split import split_text
 from bot.channels.zalo_api import ZaloClient
 from bot.engine import Engine, Incoming, Reply, texts
+from bot.engine.messages import qr_text
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +60,14 @@ def numbered(reply: Reply) -> str:
     return f"{reply.text}\n\n" + "\n".join(lines) + "\n\n" + _how_to_answer(len(reply.buttons))
 
 
+def _qr_in_words(reply: Reply) -> Reply:
+    """Zalo sends pictures only by URL: a generated QR code goes as the text it holds."""
+    encoded = qr_text(reply.image)
+    if encoded is None or encoded in reply.text:
+        return reply
+    return dataclasses.replace(reply, text=f"{reply.text}\n{encoded}")
+
+
 def _how_to_answer(count: int) -> str:
     if count == 1:
         return "Trả lời 1 nhé."
@@ -68,9 +78,13 @@ def _how_to_answer(count: int) -> str:
 class ZaloChannel:
     """Residents learning in Zalo: updates in, engine, numbered replies out."""
 
-    def __init__(self, engine: Engine, client: ZaloClient) -> None:
+    def __init__(
+        self, engine: Engine, client: ZaloClient, *, public_url: str | None = None
+    ) -> None:
         self._engine = engine
         self.client = client
+        # Zalo fetches pictures by URL: the service's own (a certificate) need its address.
+        self._public_url = public_url.rstrip("/") if public_url else None
 
     async def dispatch(self, update: dict[str, Any]) -> None:
         """Handle one update; errors propagate so the inbox retries it."""
@@ -104,6 +118,9 @@ class ZaloChannel:
         for reply in replies:
             if reply.image and reply.image.startswith("https://"):
                 await self.client.send_photo(chat_id, reply.image)
-        text = "\n\n".join(numbered(reply) for reply in replies if reply.text)
+            elif reply.image and reply.image.startswith("/") and self._public_url:
+                # A picture the service draws itself, at its own address.
+                await self.client.send_photo(chat_id, self._public_url + reply.image)
+        text = "\n\n".join(numbered(_qr_in_words(reply)) for reply in replies if reply.text)
         for piece in split_text(text, TEXT_LIMIT):
             await self.client.send_message(chat_id, piece)

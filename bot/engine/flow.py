@@ -14,11 +14,18 @@ from bot.engine.messages import Button, Reply
 from bot.engine.states import State
 from storage.records import (
     AskedQuestion,
+    AssistedProfile,
+    CertificateIssue,
     Changes,
+    CheckSignOff,
     LearnerSnapshot,
     Profile,
     ProgressEvent,
     QuizAnswer,
+    ReminderChange,
+    ResidentSummary,
+    ReviewChange,
+    VolunteerJoin,
 )
 
 
@@ -61,6 +68,13 @@ class World:
     commune: Commune
     assistant: Assistant
     today: dt.date
+    privacy_version: str = "2026-01"
+    # The current instant (UTC), for schedules such as weekly reminders.
+    now: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    # The service's public address (HOCVUSO_PUBLIC_URL), where certificates can be checked.
+    public_url: str | None = None
+    # The Telegram bot's username (HOCVUSO_TELEGRAM_BOT_USERNAME), for referral links.
+    bot_username: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +83,8 @@ class Turn:
 
     world: World
     learner: LearnerSnapshot
+    # For a volunteer: the residents they help (loaded by the engine), else empty.
+    residents: tuple[ResidentSummary, ...] = ()
 
     @property
     def state(self) -> State:
@@ -125,6 +141,17 @@ class Move:
     answers: tuple[QuizAnswer, ...] = ()
     start_payload: str | None = None
     asked: AskedQuestion | None = None
+    volunteer_join: VolunteerJoin | None = None
+    assisted_new: AssistedProfile | None = None
+    check_signoffs: tuple[CheckSignOff, ...] = ()
+    # Questions to (re)schedule for review or drop; wrong quiz answers are added by the engine.
+    reviews: tuple[ReviewChange, ...] = ()
+    # Weekly reminders turned on or off by this step.
+    reminder: ReminderChange | None = None
+    # The certificate this step earns (the quiz that completes the core path).
+    certificate: CertificateIssue | None = None
+    # The volunteer (a learner id) who referred this learner; storage keeps the first one.
+    referred_by: int | None = None
 
 
 Decision = Move | Stay | Outcome

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from bot.content import ChoiceQuestion, Lesson, Question, Quiz, TextQuestion
-from bot.engine import texts
+from bot.engine import certificates, texts
 from bot.engine.choices import Choice
 from bot.engine.flow import Decision, Move, Screen, Stay, Turn
 from bot.engine.grading import accepts
@@ -151,32 +152,50 @@ def quiz_screen(turn: Turn) -> Screen:
     text = texts.QUIZ_QUESTION.format(
         index=index + 1, total=len(quiz.questions), text=question.text
     )
+    return question_screen(question, text)
+
+
+def question_screen(question: Question, text: str) -> Screen:
+    """A question already worded as `text`: its options, or a prompt to type the answer."""
     if isinstance(question, TextQuestion):
         return Screen((f"{text}\n\n{texts.QUIZ_TYPE_ANSWER}",), (IDK,))
     return Screen((text,), _option_choices(question))
+
+
+@dataclass(frozen=True, slots=True)
+class Graded:
+    """An answer graded at once: right or not, the explanation, the option picked (if any)."""
+
+    correct: bool
+    feedback: str
+    option_index: int | None = None
+
+
+def grade(question: Question, choice: Choice | None, text: str | None) -> Graded | Stay:
+    """Grade a pressed option or typed answer; Stay with a hint when it is no answer at all."""
+    if isinstance(question, TextQuestion):
+        if choice is IDK:
+            return Graded(False, _skipped(question))
+        if text is not None and text.strip():
+            correct = accepts(text, question.accept)
+            return Graded(correct, _graded_text(question, correct))
+        return Stay((texts.QUIZ_TYPE_ANSWER,))
+    if choice is None or not choice.id.startswith("o"):
+        numbers = ", ".join(str(i + 1) for i in range(len(question.options)))
+        return Stay((texts.QUIZ_PICK_OPTION.format(numbers=numbers),))
+    picked = int(choice.id[1:])
+    return Graded(picked == question.correct_index, _graded_option(question, picked), picked)
 
 
 def handle_quiz(turn: Turn, choice: Choice | None, text: str | None) -> Decision:
     """Grade the answer at once, explain it, and go on to the next question or the result."""
     quiz, index, question = _question(turn)
     attempt = int(turn.data.get("attempt", 1))
-    if isinstance(question, TextQuestion):
-        if choice is IDK:
-            correct, feedback = False, _skipped(question)
-        elif text is not None and text.strip():
-            correct = accepts(text, question.accept)
-            feedback = _graded_text(question, correct)
-        else:
-            return Stay((texts.QUIZ_TYPE_ANSWER,))
-        answer = QuizAnswer(quiz.lesson_id, question.id, attempt, correct, None, text)
-    else:
-        if choice is None or not choice.id.startswith("o"):
-            numbers = ", ".join(str(i + 1) for i in range(len(question.options)))
-            return Stay((texts.QUIZ_PICK_OPTION.format(numbers=numbers),))
-        picked = int(choice.id[1:])
-        correct = picked == question.correct_index
-        feedback = _graded_option(question, picked)
-        answer = QuizAnswer(quiz.lesson_id, question.id, attempt, correct, picked, text)
+    graded = grade(question, choice, text)
+    if isinstance(graded, Stay):
+        return graded
+    correct, feedback = graded.correct, graded.feedback
+    answer = QuizAnswer(quiz.lesson_id, question.id, attempt, correct, graded.option_index, text)
     right = int(turn.data.get("right", 0)) + int(correct)
     if index + 1 < len(quiz.questions):
         data = {"lesson": quiz.lesson_id, "q": index + 1, "right": right, "attempt": attempt}
@@ -190,12 +209,16 @@ def handle_quiz(turn: Turn, choice: Choice | None, text: str | None) -> Decision
         "score": right,
         "total": total,
     }
+    certificate = certificates.earned(turn, quiz.lesson_id) if passed else None
+    if certificate is not None:
+        result["certificate"] = certificate.code
     return Move(
         State.RESULT,
         result,
         before=(feedback,),
         answers=(answer,),
         events=(ProgressEvent(quiz.lesson_id, kind, right, total),),
+        certificate=certificate,
     )
 
 
@@ -231,7 +254,12 @@ def result_screen(turn: Turn) -> Screen:
     if turn.data.get("passed"):
         text = texts.RESULT_PASSED.format(score=score, total=total, title=lesson.title)
         following = next_lesson(turn)
-        return Screen((text,), (NEXT_LESSON, MENU) if following else (MENU,))
+        choices = (NEXT_LESSON, MENU) if following else (MENU,)
+        code = turn.data.get("certificate")
+        if isinstance(code, str) and code == turn.learner.certificate_code:
+            earned = certificates.earned_text(turn, code)
+            return Screen((text, earned), choices, certificates.image_path(code))
+        return Screen((text,), choices)
     quiz = quiz_of(turn)
     text = texts.RESULT_FAILED.format(score=score, total=total, pass_mark=quiz.pass_mark)
     return Screen((text,), (RETRY, REREAD, MENU))

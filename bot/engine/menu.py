@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from bot.engine import texts
+from bot.engine import reminders, review, texts, volunteer
 from bot.engine.choices import Choice
 from bot.engine.flow import Decision, Move, Outcome, Screen, Stay, Suggestion, Turn
 from bot.engine.learning import MENU, next_lesson, start_lesson
 from bot.engine.messages import Reply
 from bot.engine.states import State
 from bot.textnorm import fold
+from storage.certcode import display_code
 from storage.records import AskedQuestion
 
 QUESTION_MAX = 300
@@ -23,16 +24,27 @@ STUDY = Choice("study", texts.BTN_STUDY_THIS, ("hoc bai nay", "hoc", "co", "dong
 ASK_AGAIN = Choice("again", texts.BTN_ASK_AGAIN, ("hoi cau khac", "hoi tiep", "hoi"))
 VOLUNTEER = Choice("volunteer", texts.BTN_VOLUNTEER, ("tinh nguyen vien", "gap nguoi", "nho nguoi"))
 DELETE_YES = Choice("yes", texts.BTN_DELETE_YES, ("xoa", "co", "dong y", "xoa het"))
+DELETE_MINE = Choice("delete", texts.BTN_DELETE_MINE, ("xoa du lieu cua toi", "xoa"))
 DELETE_NO = Choice("no", texts.BTN_DELETE_NO, ("khong", "ko", "thoi", "huy"))
 
 
 def menu_screen(turn: Turn) -> Screen:
-    """The main menu."""
-    return Screen((texts.MENU,), (NEXT, SKILLS, ASK, PROGRESS, HELP))
+    """The main menu; "📝 Ôn lại câu sai (N)" under "Học tiếp" while reviews are due."""
+    due = len(review.due_reviews(turn))
+    reviewing = (review.review_choice(due),) if due else ()
+    tools = (volunteer.TOOLS,) if turn.learner.volunteer is not None else ()
+    remind = reminders.menu_choice(turn)
+    return Screen((texts.MENU,), (NEXT, *reviewing, SKILLS, ASK, PROGRESS, HELP, *tools, *remind))
 
 
 def handle_menu(turn: Turn, choice: Choice | None, text: str | None) -> Decision:
     """Follow a menu choice; anything else typed is taken as a question for the assistant."""
+    if choice is NEXT and review.due_reviews(turn):
+        return Move(State.REVIEW_OFFER)
+    if choice is volunteer.TOOLS and turn.learner.volunteer is not None:
+        return Move(State.VOLUNTEER)
+    if choice is not None and choice.id == review.REVIEW_ID:
+        return review.start_review(turn)
     if choice is NEXT:
         lesson = next_lesson(turn)
         return start_lesson(lesson) if lesson else Move(State.SKILLS, before=(texts.ALL_DONE,))
@@ -43,7 +55,11 @@ def handle_menu(turn: Turn, choice: Choice | None, text: str | None) -> Decision
     if choice is PROGRESS:
         return Stay((progress_text(turn),))
     if choice is HELP:
-        return Stay((texts.HELP,))
+        return Move(State.HELP)
+    if choice is reminders.REMIND_ON:
+        return reminders.opt_in(turn)
+    if choice is reminders.REMIND_OFF:
+        return reminders.stop(turn)
     if text and text.strip():
         return answer_question(turn, text)
     return Stay((texts.UNKNOWN,))
@@ -56,7 +72,12 @@ def progress_text(turn: Turn) -> str:
     if not done:
         return texts.PROGRESS_NONE
     head = texts.PROGRESS.format(done=len(done), total=len(lessons))
-    return "\n".join((head, *(f"✅ {lesson.title}" for lesson in done)))
+    lines = [head, *(f"✅ {lesson.title}" for lesson in done)]
+    if turn.learner.certificate_code is not None:
+        # The code again, for whoever lost the picture or the message.
+        code = display_code(turn.learner.certificate_code)
+        lines.append(texts.PROGRESS_CERTIFICATE.format(code=code))
+    return "\n".join(lines)
 
 
 def skills_screen(turn: Turn) -> Screen:
@@ -166,9 +187,28 @@ def answer_question(turn: Turn, question: str) -> Decision:
     return Move(State.ASK, data, before=(texts.ASK_NOT_SURE,), asked=asked)
 
 
+def help_screen(turn: Turn) -> Screen:
+    """How to use the assistant, with the way to delete one's data one tap away."""
+    # Deleting lives here, not in the crowded main menu: one level down, harder to tap by
+    # mistake on a small phone, and "🏠 Về menu" comes first (a habitual "1" is harmless).
+    return Screen((texts.HELP,), (MENU, DELETE_MINE))
+
+
+def handle_help(turn: Turn, choice: Choice | None, text: str | None) -> Decision:
+    """Back to the menu, or on to the deletion's confirmation; typed text is a question."""
+    if choice is MENU:
+        return Move(State.MENU)
+    if choice is DELETE_MINE:
+        return Move(State.CONFIRM_DELETE)
+    if text and text.strip():
+        return answer_question(turn, text)
+    return Stay((texts.UNKNOWN,))
+
+
 def confirm_delete_screen(turn: Turn) -> Screen:
-    """Ask once more before erasing everything."""
-    return Screen((texts.DELETE_CONFIRM,), (DELETE_YES, DELETE_NO))
+    """Ask once more before erasing, saying what goes and what the commune keeps."""
+    # The safe answer first: on Zalo a habitual "1" keeps everything.
+    return Screen((texts.DELETE_CONFIRM,), (DELETE_NO, DELETE_YES))
 
 
 def handle_confirm_delete(turn: Turn, choice: Choice | None, text: str | None) -> Decision:

@@ -15,9 +15,31 @@ class Button:
     label: str
 
 
+# A generated QR code as a reply's image: "qr:" and the text it encodes. Channels render it
+# (a PNG upload on Telegram, an inline picture on the web); Zalo can only send pictures by
+# URL, so it sends the encoded text instead. A reply with a QR code should say in its text
+# what the code holds, for whoever cannot scan it.
+QR_PREFIX = "qr:"
+
+
+def qr_image(text: str) -> str:
+    """The image reference of a QR code holding `text`."""
+    return f"{QR_PREFIX}{text}"
+
+
+def qr_text(image: str | None) -> str | None:
+    """The text a `qr:` image reference holds, or None for any other image."""
+    if image is None or not image.startswith(QR_PREFIX):
+        return None
+    return image.removeprefix(QR_PREFIX) or None
+
+
 @dataclass(frozen=True, slots=True)
 class Reply:
-    """One message from the bot: text, optional picture, optional choices."""
+    """One message from the bot: text, optional picture, optional choices.
+
+    `image` is a content file path, an https URL, or a generated QR code (`qr:<text>`).
+    """
 
     text: str
     buttons: tuple[Button, ...] = ()

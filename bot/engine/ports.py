@@ -9,7 +9,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-from storage.records import Changes, Consent, LearnerKey, LearnerSnapshot
+from storage.records import (
+    Changes,
+    Consent,
+    LearnerKey,
+    LearnerSnapshot,
+    ResidentSummary,
+    VolunteerInvite,
+)
 
 
 class Repository(Protocol):
@@ -28,10 +35,12 @@ class Repository(Protocol):
         *,
         update_id: str | None = None,
         start_payload: str | None = None,
+        referred_by: int | None = None,
     ) -> LearnerSnapshot | None:
         """Create the learner, their consent and conversation in one transaction.
 
-        Records `update_id` as applied and `start_payload` on the learner in that transaction.
+        Records `update_id` as applied and `start_payload` on the learner in that transaction,
+        and `referred_by` if that learner is (still) a volunteer.
         Returns None when the learner already exists (another worker enrolled them first) or
         the update was already applied.
         """
@@ -48,6 +57,18 @@ class Repository(Protocol):
 
     def is_applied(self, key: LearnerKey, update_id: str) -> bool:
         """Whether a step answering this platform update (on this key's channel) was written."""
+        ...
+
+    def find_referrer(self, code: str) -> int | None:
+        """The learner id of the volunteer whose referral code this is (any case), or None."""
+        ...
+
+    def find_invite(self, code: str) -> VolunteerInvite | None:
+        """The organisation of a valid volunteer invite code, or None."""
+        ...
+
+    def residents_of(self, volunteer_id: int) -> list[ResidentSummary]:
+        """The residents whose profiles this volunteer created, with their progress."""
         ...
 
     def delete_learner(self, learner_id: int) -> None:

@@ -568,6 +568,7 @@ class FakeTelegram(ThreadedFake):
             self._chat_sends: dict[int, deque[float]] = {}
             self._commands: dict[str, list[JSON]] = {}
             self._files: dict[str, JSON] = {}
+            self._uploads: list[JSON] = []
 
     # -------------------------------------------------------------- lifecycle
 
@@ -904,6 +905,18 @@ class FakeTelegram(ThreadedFake):
         size = len(value.data) if isinstance(value, Upload) else 12345
         file_id = f"Fake{kind.capitalize()}{len(self._files) + 1}-{random.getrandbits(48):012x}"
         known = {"kind": kind, "file_id": file_id, "file_unique_id": file_id[-12:], "size": size}
+        if isinstance(value, Upload):
+            # Kept whole, so tests can check what was uploaded (a PNG, say).
+            self._uploads.append(
+                {
+                    "chat_id": _int(params, "chat_id"),
+                    "kind": kind,
+                    "file_id": file_id,
+                    "filename": value.filename,
+                    "content_type": value.content_type,
+                    "data": value.data,
+                }
+            )
         self._files[file_id] = self._files[f"{file_id}-s"] = known  # "-s": the small size
         return known
 
@@ -1204,6 +1217,11 @@ class FakeTelegram(ThreadedFake):
                 item.update({k: v for k, v in optional.items() if v is not None})
                 out.append(copy.deepcopy(item))
             return out
+
+    def uploads(self, chat_id: int | None = None) -> list[JSON]:
+        """Files uploaded in multipart requests (kind, file_id, filename, data), in order."""
+        with self._lock:
+            return [dict(u) for u in self._uploads if chat_id is None or u["chat_id"] == chat_id]
 
     def calls(self, method: str | None = None) -> list[JSON]:
         """Every Bot API call so far (method, params, status, description, time)."""
