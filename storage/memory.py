@@ -34,9 +34,11 @@ from storage.records import (
     Review,
     VolunteerInfo,
     VolunteerInvite,
+    ordered,
+    replay,
 )
 from storage.referrals import normalise_referral_code
-from storage.reviews import checked_changes, ordered, replay
+from storage.reviews import checked_changes
 
 
 @dataclass

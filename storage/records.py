@@ -7,7 +7,7 @@ so storage never needs to import the bot (dependencies point storage <- bot).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -233,3 +233,18 @@ class ReminderChange:
     """Weekly reminders on (the first one due at `next_at`, UTC) or off (`next_at` None)."""
 
     next_at: dt.datetime | None
+
+
+def replay(schedule: dict[tuple[str, str], Review], changes: Iterable[ReviewChange]) -> None:
+    """Apply review changes in order to an in-memory schedule keyed by (lesson, question)."""
+    for change in changes:
+        key = (change.lesson_id, change.question_id)
+        if change.due_at is None:
+            schedule.pop(key, None)
+        else:
+            schedule[key] = Review(*key, change.due_at, change.interval_days)
+
+
+def ordered(schedule: Mapping[tuple[str, str], Review]) -> tuple[Review, ...]:
+    """The schedule in the order `load_reviews` reads it: due time, lesson, question."""
+    return tuple(sorted(schedule.values(), key=lambda r: (r.due_at, r.lesson_id, r.question_id)))

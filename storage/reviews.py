@@ -6,7 +6,7 @@ loses the optimistic-locking race schedules nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import UTC
 
@@ -77,18 +77,3 @@ def checked_changes(changes: Iterable[ReviewChange]) -> tuple[ReviewChange, ...]
             change = replace(change, due_at=due.astimezone(UTC))
         out.append(change)
     return tuple(out)
-
-
-def replay(schedule: dict[tuple[str, str], Review], changes: Iterable[ReviewChange]) -> None:
-    """Apply review changes in order to an in-memory schedule keyed by (lesson, question)."""
-    for change in changes:
-        key = (change.lesson_id, change.question_id)
-        if change.due_at is None:
-            schedule.pop(key, None)
-        else:
-            schedule[key] = Review(*key, change.due_at, change.interval_days)
-
-
-def ordered(schedule: Mapping[tuple[str, str], Review]) -> tuple[Review, ...]:
-    """The schedule in the order `load_reviews` reads it: due time, lesson, question."""
-    return tuple(sorted(schedule.values(), key=lambda r: (r.due_at, r.lesson_id, r.question_id)))

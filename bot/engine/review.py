@@ -32,7 +32,7 @@ from bot.engine.learning import (
     start_lesson,
 )
 from bot.engine.states import State
-from storage.records import QuizAnswer, Review, ReviewChange
+from storage.records import QuizAnswer, Review, ReviewChange, ordered, replay
 
 INTERVALS = (1, 3, 7)
 PER_REVIEW = 3
@@ -86,13 +86,8 @@ def for_wrong_answers(answers: Iterable[QuizAnswer], today: dt.date) -> tuple[Re
 def updated(reviews: Sequence[Review], changes: Iterable[ReviewChange]) -> tuple[Review, ...]:
     """The schedule after `changes`, in the order the repositories load it."""
     schedule = {(r.lesson_id, r.question_id): r for r in reviews}
-    for change in changes:
-        key = (change.lesson_id, change.question_id)
-        if change.due_at is None:
-            schedule.pop(key, None)
-        else:
-            schedule[key] = Review(*key, change.due_at, change.interval_days)
-    return tuple(sorted(schedule.values(), key=lambda r: (r.due_at, r.lesson_id, r.question_id)))
+    replay(schedule, changes)
+    return ordered(schedule)
 
 
 def after_answer(
