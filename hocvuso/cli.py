@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from bot.commune import CommuneError, load_commune
 from bot.content import ContentError, check_content
+from hocvuso.learners_cmd import add_learners_parser
 from hocvuso.settings import Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
@@ -61,6 +62,17 @@ def _parser() -> argparse.ArgumentParser:
     invite = volunteers_commands.add_parser("invite", help="make an invite code (printed once)")
     invite.add_argument("--org", required=True, help='the team, e.g. "Đoàn Thanh niên xã"')
     invite.add_argument("--days", type=int, default=30, help="days the code stays valid")
+
+    backup = commands.add_parser("backup", help="online backup of the SQLite database")
+    backup.add_argument(
+        "file", nargs="?", type=Path, help="default: backups/<name>-<UTC time>.db by the database"
+    )
+    restore = commands.add_parser("restore", help="restore a SQLite backup (service stopped)")
+    restore.add_argument("file", type=Path, help="a file made by `hocvuso backup`")
+    restore.add_argument(
+        "--force", action="store_true", help="restore even if the database seems in use"
+    )
+    add_learners_parser(commands)
     return parser
 
 
@@ -85,6 +97,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _officials(settings, args)
         if args.command == "volunteers":
             return _invite_volunteers(settings, args.org, args.days)
+        if args.command in ("backup", "restore"):
+            from hocvuso.backup_cmd import run_backup, run_restore
+
+            if args.command == "backup":
+                return run_backup(settings, args.file)
+            return run_restore(settings, args.file, args.force)
+        if args.command == "learners":
+            from hocvuso.learners_cmd import run_learners
+
+            return run_learners(settings, args)
         if args.command == "serve":
             return _serve(settings, args.host, args.port)
         return _chat(settings, args.chat_id)

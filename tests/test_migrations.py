@@ -7,9 +7,11 @@ import os
 import pkgutil
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -195,6 +197,226 @@ def test_downgrade_to_0001_and_back(empty_engine: Engine) -> None:
     _import_all_storage_modules()
     assert _differences(empty_engine, SQLModel.metadata) == []
     assert repository.load(key) == replace(enrolled, start_payload=None)
+
+
+# Rows written at each revision with that revision's own schema (raw SQL: today's models know
+# columns an old revision lacks). Together they touch every table there is.
+_AT = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
+_ROWS_AT: dict[str, list[tuple[str, dict[str, Any]]]] = {
+    "0001": [
+        (
+            "INSERT INTO learner (id, channel, chat_id, target_group, hamlet_id, birth_year,"
+            " created_at) VALUES (1, 'telegram', '42', 'adult', 'thon-1', 1960, :at)",
+            {},
+        ),
+        (
+            "INSERT INTO consent (learner_id, version, method, given_at)"
+            " VALUES (1, '2025-01', 'self', :at)",
+            {},
+        ),
+        (
+            "INSERT INTO conversation (learner_id, state, data, version, updated_at)"
+            " VALUES (1, 'lesson', :data, 5, :at)",
+            {"data": '{"lesson": "vneid-muc-2", "card": 2}'},
+        ),
+        (
+            "INSERT INTO progress_event (learner_id, lesson_id, kind, score, total, created_at)"
+            " VALUES (1, 'vneid-muc-2', 'quiz_passed', 2, 2, :at)",
+            {},
+        ),
+        (
+            "INSERT INTO quiz_answer (learner_id, lesson_id, question_id, attempt, option_index,"
+            " correct, raw_text, created_at) VALUES (1, 'vneid-muc-2', 'q1', 1, NULL, :yes,"
+            " 'mức 2', :at)",
+            {"yes": True},
+        ),
+    ],
+    "0002": [
+        (
+            "INSERT INTO learner (id, channel, chat_id, target_group, hamlet_id, created_at,"
+            " start_payload) VALUES (2, 'zalo', 'z-7', 'pupil', 'thon-2', :at, 'thon-2')",
+            {},
+        ),
+        (
+            "INSERT INTO conversation (learner_id, state, data, version, updated_at)"
+            " VALUES (2, 'menu', '{}', 2, :at)",
+            {},
+        ),
+        (
+            "INSERT INTO applied_update (channel, update_id, learner_id, applied_at)"
+            " VALUES ('zalo', 'm-1', 2, :at)",
+            {},
+        ),
+        (
+            "INSERT INTO inbox_update (channel, update_key, payload, status, attempts,"
+            " next_attempt_at, received_at) VALUES ('zalo', 'm-1', '{}', 'done', 1, :at, :at)",
+            {},
+        ),
+    ],
+    "0003": [
+        (
+            "INSERT INTO official (name, role, hamlet_id, token_hash, created_at)"
+            " VALUES ('Lan', 'hamlet', 'thon-1', :hash, :at)",
+            {"hash": "a" * 64},
+        ),
+        (
+            "INSERT INTO audit_log (official_id, official_name, role, method, path, status, at)"
+            " VALUES (1, 'Lan', 'hamlet', 'GET', '/api/v1/overview', 200, :at)",
+            {},
+        ),
+    ],
+    "0004": [
+        (
+            "INSERT INTO question_log (asked_at, topic, answered, text)"
+            " VALUES (:at, 'vneid', :yes, 'cai vneid the nao')",
+            {"yes": True},
+        ),
+    ],
+    "0005": [
+        ("UPDATE learner SET referred_by = 1, nickname = 'bé Na' WHERE id = 2", {}),
+        (
+            "INSERT INTO volunteer_invite (org, code_hash, created_at)"
+            " VALUES ('Đoàn Thanh niên', :hash, :at)",
+            {"hash": "b" * 64},
+        ),
+        (
+            "INSERT INTO volunteer (learner_id, org, invite_id, referral_code, joined_at)"
+            " VALUES (1, 'Đoàn Thanh niên', 1, 'ABC234', :at)",
+            {},
+        ),
+        (
+            "INSERT INTO hands_on_check (learner_id, check_id, signed_by, signed_at)"
+            " VALUES (2, 'vneid-muc-2', 1, :at)",
+            {},
+        ),
+        (
+            "INSERT INTO review_item (learner_id, lesson_id, question_id, due_at, interval_days)"
+            " VALUES (2, 'vneid-muc-2', 'q1', :at, 3)",
+            {},
+        ),
+        ("INSERT INTO reminder (learner_id, next_at, created_at) VALUES (1, :at, :at)", {}),
+        (
+            "INSERT INTO certificate (code, learner_id, initials, hamlet_id, target_group,"
+            " issued_on, lessons) VALUES ('CERT234567', 1, 'N.V.A', 'thon-1', 'adult',"
+            " :day, :lessons)",
+            {"day": _AT.date(), "lessons": '["vneid-muc-2"]'},
+        ),
+    ],
+}
+
+
+def _revisions() -> list[str]:
+    """Every revision, oldest first."""
+    scripts = ScriptDirectory.from_config(alembic_config())
+    return [script.revision for script in reversed(list(scripts.walk_revisions()))]
+
+
+def _write_rows(engine: Engine, revision: str) -> None:
+    with engine.begin() as connection:
+        for sql, params in _ROWS_AT.get(revision, []):
+            connection.execute(sa.text(sql), {"at": _AT, **params})
+        if connection.dialect.name == "postgresql":
+            # Explicit ids above: move the sequence on, as a real insert would have.
+            connection.execute(
+                sa.text("SELECT setval(pg_get_serial_sequence('learner', 'id'), 2, true)")
+            )
+
+
+Rows = dict[str, tuple[list[str], list[dict[str, Any]]]]
+
+
+def _all_rows(engine: Engine) -> Rows:
+    """Every table's columns and rows (but alembic_version's)."""
+    with engine.connect() as connection:
+        inspector = sa.inspect(connection)
+        result: Rows = {}
+        for table in inspector.get_table_names():
+            if table == "alembic_version":
+                continue
+            columns = [column["name"] for column in inspector.get_columns(table)]
+            rows = connection.execute(sa.text(f'SELECT * FROM "{table}"')).mappings().all()
+            result[table] = (columns, [dict(row) for row in rows])
+        return result
+
+
+def _kept(before: Rows, after: Rows) -> None:
+    """Assert that every row of `before` is still in `after`, in the columns both have."""
+    for table, (columns, rows) in before.items():
+        if table not in after:
+            continue
+        common = [column for column in columns if column in after[table][0]]
+        old = Counter(repr([row[column] for column in common]) for row in rows)
+        new = Counter(repr([row[column] for column in common]) for row in after[table][1])
+        assert old <= new, (table, old - new)
+
+
+def test_upgrade_one_revision_at_a_time_with_data_written_at_each(empty_engine: Engine) -> None:
+    revisions = _revisions()
+    assert revisions[0] == "0001" and revisions[-1] == _head()
+    assert set(_ROWS_AT) == set(revisions), "add the rows a new revision's tables hold"
+    before: dict[str, dict[str, list[Any]]] = {}
+    for revision in revisions:
+        _migrate_to(empty_engine, revision)
+        assert _current(empty_engine) == revision
+        after = _all_rows(empty_engine)
+        _kept(before, after)
+        _write_rows(empty_engine, revision)
+        before = _all_rows(empty_engine)
+
+    _import_all_storage_modules()
+    assert set(before) == set(SQLModel.metadata.tables)
+    assert [table for table, (_, rows) in before.items() if not rows] == [], "tables left empty"
+    migrate(empty_engine)
+    assert _differences(empty_engine, SQLModel.metadata) == []
+    repository = SqlRepository(empty_engine)
+    first = repository.load(LearnerKey("telegram", "42"))
+    assert first is not None and first.version == 5 and first.volunteer is not None
+    assert first.certificate_code == "CERT234567" and first.reminder_at is not None
+    second = repository.load(LearnerKey("zalo", "z-7"))
+    assert second is not None and second.start_payload == "thon-2"
+    assert second.referred_by == 1 and second.nickname == "bé Na" and second.reviews
+    assert repository.is_applied(LearnerKey("zalo", "z-7"), "m-1")
+    assert repository.apply(second.learner_id, 2, Changes(state="menu", data={}))
+    newcomer = repository.enrol(LearnerKey("web", "new"), Consent("2026-01"), "menu", {})
+    assert newcomer is not None and newcomer.learner_id == 3
+
+
+def test_downgrade_and_upgrade_one_revision_at_a_time_keep_the_data(
+    empty_engine: Engine,
+) -> None:
+    revisions = _revisions()
+    for revision in revisions:
+        _migrate_to(empty_engine, revision)
+        _write_rows(empty_engine, revision)
+
+    # Down to 0001 one step at a time; at each step, back up and down again. Every step keeps
+    # the rows of the tables both schemas have, in the columns both have.
+    for older, newer in reversed(list(pairwise(revisions))):
+        before = _all_rows(empty_engine)
+        _migrate_to(empty_engine, older, down=True)
+        assert _current(empty_engine) == older
+        at_older = _all_rows(empty_engine)
+        _kept(before, at_older)
+        _migrate_to(empty_engine, newer)
+        assert _current(empty_engine) == newer
+        _kept(at_older, _all_rows(empty_engine))
+        _migrate_to(empty_engine, older, down=True)
+        _kept(at_older, _all_rows(empty_engine))
+    at_first = _all_rows(empty_engine)
+    assert set(at_first) == {"learner", "consent", "conversation", "progress_event", "quiz_answer"}
+    assert all(rows for _, rows in at_first.values())
+
+    for revision in revisions[1:]:
+        _migrate_to(empty_engine, revision)
+        _kept(at_first, _all_rows(empty_engine))
+
+    _import_all_storage_modules()
+    assert _current(empty_engine) == _head()
+    assert _differences(empty_engine, SQLModel.metadata) == []
+    snapshot = SqlRepository(empty_engine).load(LearnerKey("telegram", "42"))
+    assert snapshot is not None and snapshot.version == 5
+    if empty_engine.dialect.name == "sqlite":
+        assert _sqlite_learner_autoincrements(empty_engine)
 
 
 # Each worker process imports first, says "ready", then migrates when told "go".
