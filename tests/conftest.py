@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy.engine import URL, Engine
 
 from bot.engine.ports import Repository
@@ -24,10 +25,18 @@ from storage.repository import SqlRepository
 
 DEFAULT_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
+# Property tests: the same examples on every CI run (a failure there is reproducible), and no
+# example database left behind; locally hypothesis explores freely. HYPOTHESIS_PROFILE wins.
+hypothesis_settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+hypothesis_settings.register_profile("dev")
+
 
 def pytest_configure(config: pytest.Config) -> None:
     """Register the marker that lets `-m "not postgres"` leave the server alone."""
     config.addinivalue_line("markers", "postgres: needs a PostgreSQL server")
+    config.addinivalue_line("markers", "slow: runs for ten seconds or more (CI runs it too)")
+    default = "ci" if _in_ci() else "dev"
+    hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", default))
 
 
 def _in_ci() -> bool:

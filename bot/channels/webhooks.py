@@ -51,8 +51,10 @@ def webhook_router(
             raise HTTPException(status_code=403, detail="forbidden")
         body = await _read_limited(request)
         try:
-            raw = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError):
+            raw = json.loads(body, parse_constant=_not_json)
+        except (ValueError, RecursionError):
+            # ValueError covers bad JSON, bad UTF-8, NaN and ints past Python's digit limit;
+            # RecursionError, brackets nested deeper than the parser's stack.
             raise HTTPException(status_code=400, detail="body is not JSON") from None
         if not isinstance(raw, dict):
             raise HTTPException(status_code=400, detail="update must be a JSON object")
@@ -67,6 +69,11 @@ def webhook_router(
         return {"ok": True}
 
     return routes
+
+
+def _not_json(constant: str) -> Any:
+    """Refuse NaN and Infinity: Python's parser accepts them, JSON (and the platforms) do not."""
+    raise ValueError(f"{constant} is not JSON")
 
 
 async def _read_limited(request: Request) -> bytes:

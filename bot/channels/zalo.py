@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 CHANNEL = "zalo"
 TEXT_LIMIT = 2000
 TEXT_EVENT = "message.text.received"
+# Zalo's message ids are short hex strings; anything much longer is not one of them.
+MAX_KEY = 256
 MEDIA_EVENTS = {
     "message.image.received",
     "message.sticker.received",
@@ -44,7 +46,21 @@ def message_key(raw: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     key = message["message_id"]
     if not isinstance(key, (str, int)) or isinstance(key, bool) or not str(key):
         raise ValueError("message_id missing")
+    if not _storable_key(str(key)):
+        # A lone surrogate or NUL (valid in JSON) cannot be stored as a key: not Zalo's.
+        raise ValueError("message_id is not a storable id")
     return str(key), update
+
+
+def _storable_key(key: str) -> bool:
+    """Whether a message id can be stored as is: short, no NUL, valid UTF-8."""
+    if len(key) > MAX_KEY or "\x00" in key:
+        return False
+    try:
+        key.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def chat_of(update: dict[str, Any]) -> str:
