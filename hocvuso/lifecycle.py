@@ -1,9 +1,10 @@
 """Starting and stopping the background work of `hocvuso serve` with the web app.
 
-The inbox worker always runs. Telegram, when a token is set: with a public URL it registers
-the webhook; without one it long-polls. Trouble reaching the platform never stops the web
-chat: the supervisor retries with backoff, and a refused token is said plainly, once. With
-Telegram or Zalo configured, the weekly-reminder loop runs too (`bot.channels.reminders`).
+The inbox worker runs unless `HOCVUSO_INBOX_WORKER` is off. Telegram, when a token is set:
+with a public URL it registers the webhook; without one it long-polls. Trouble reaching the
+platform never stops the web chat: the supervisor retries with backoff, and a refused token
+is said plainly, once. With Telegram or Zalo configured, the weekly-reminder loop runs too
+(`bot.channels.reminders`).
 """
 
 from __future__ import annotations
@@ -42,7 +43,11 @@ def lifespan(
 
     @contextlib.asynccontextmanager
     async def run(app: FastAPI) -> AsyncIterator[None]:
-        tasks = [asyncio.create_task(services.worker.run(), name="inbox-worker")]
+        tasks: list[asyncio.Task[Any]] = []
+        if services.settings.inbox_worker:
+            tasks.append(asyncio.create_task(services.worker.run(), name="inbox-worker"))
+        else:
+            log.warning("inbox worker off (HOCVUSO_INBOX_WORKER): updates are stored, not run")
         if services.telegram is not None:
             tasks.append(
                 asyncio.create_task(_supervise_telegram(services, services.telegram), name="tg")

@@ -63,6 +63,7 @@ def build_services(settings: Settings) -> Services:
             str(settings.telegram_api_base),
             content_dir=Path(settings.content_dir),
             pictures=CertificatePictures(database, content, commune, public_url),
+            max_rate=settings.telegram_max_rate,
         )
     zalo = None
     if settings.zalo_token is not None:
@@ -74,7 +75,7 @@ def build_services(settings: Settings) -> Services:
         processors["telegram"] = (telegram.dispatch, telegram_chat)
     if zalo is not None:
         processors["zalo"] = (zalo.dispatch, zalo_chat)
-    worker = InboxWorker(inbox, processors)
+    worker = InboxWorker(inbox, processors, lease_seconds=settings.inbox_lease_seconds)
     return Services(settings, database, content, commune, engine, inbox, worker, telegram, zalo)
 
 

@@ -42,6 +42,15 @@ class Settings(BaseSettings):
     privacy_version: Annotated[str, Field(min_length=1, max_length=32)] = "2026-01"
     # How often the reminder loop looks for due weekly reminders (tests make it short).
     reminder_interval_seconds: Annotated[float, Field(gt=0, le=3600)] = 60.0
+    # off: this process stores webhook/polled updates in the inbox but never processes them;
+    # another process (or this one restarted with it on) does. Tests use it to open a
+    # deterministic window between accepting an update and processing it.
+    inbox_worker: bool = True
+    # How long a claimed inbox update is reserved for its worker; after a crash it is
+    # processed again once this runs out. Keep it above the slowest processing of one batch.
+    inbox_lease_seconds: Annotated[float, Field(ge=1, le=3600)] = 60.0
+    # Bot API calls per second for the whole bot (Telegram's free broadcast limit is ~30).
+    telegram_max_rate: Annotated[float, Field(gt=0, le=1000)] = 30.0
 
     @field_validator("database_url")
     @classmethod

@@ -62,11 +62,13 @@ class InboxWorker:
         idle_wait: float = 1.0,
         batch: int = 50,
         max_attempts: int = 8,
+        lease_seconds: float = 60.0,
     ) -> None:
         self._inbox = inbox
         self._processors = dict(processors)
         self._idle_wait = idle_wait
         self._batch = batch
+        self._lease_seconds = lease_seconds
         self._max_attempts = max_attempts
         self._wake = asyncio.Event()
 
@@ -89,7 +91,7 @@ class InboxWorker:
 
     async def drain_once(self) -> int:
         """Claim one batch and process it; returns how many updates were taken."""
-        items = await asyncio.to_thread(self._inbox.claim_due, self._batch)
+        items = await asyncio.to_thread(self._inbox.claim_due, self._batch, self._lease_seconds)
         by_chat: dict[tuple[str, str], list[Any]] = {}
         for item in items:
             processor = self._processors.get(item.channel)

@@ -82,6 +82,7 @@ class TelegramChannel:
         content_dir: Path = Path("."),
         max_retries: int = 3,
         pictures: Pictures | None = None,
+        max_rate: float = 30.0,
     ) -> None:
         self._engine = engine
         self._content_dir = content_dir
@@ -92,7 +93,7 @@ class TelegramChannel:
             .token(token)
             .base_url(api_base)
             .updater(None)
-            .rate_limiter(AIORateLimiter(max_retries=max_retries))
+            .rate_limiter(AIORateLimiter(overall_max_rate=max_rate, max_retries=max_retries))
             .build()
         )
         self._handlers: list[BaseHandler[Update, Any, None]] = [

@@ -135,8 +135,10 @@ class Engine:
                 response = self._assist(learner, incoming)
             elif incoming.update_id and self._repo.is_applied(incoming.key, incoming.update_id):
                 # A redelivered update whose step is already written: show where they are.
+                # Only a taken button writes a step, so a pressed one was accepted.
                 screen = self._screen(Turn(self._world(), learner))
-                response = Response(_stamp(screen.replies(), learner.version))
+                accepted = incoming.button is not None
+                response = Response(_stamp(screen.replies(), learner.version), accepted)
             else:
                 response = self._step(learner, incoming)
             if response is not None:

@@ -569,6 +569,7 @@ class FakeTelegram(ThreadedFake):
             self._commands: dict[str, list[JSON]] = {}
             self._files: dict[str, JSON] = {}
             self._uploads: list[JSON] = []
+            self._held: set[int] = set()
 
     # -------------------------------------------------------------- lifecycle
 
@@ -597,6 +598,9 @@ class FakeTelegram(ThreadedFake):
                 raise ApiError(404, "Not Found") if malformed else ApiError(401, "Unauthorized")
             if entry is None:
                 raise ApiError(404, "Not Found")
+            if not await self._pass_hold(request, params):
+                self._log_call(name, params, 499, "held; the caller went away")
+                return Response(status_code=499)
             failure = self._take_failure(name)
             if failure is not None:
                 self._log_call(name, params, failure.status_code, "fail_next")
@@ -614,6 +618,23 @@ class FakeTelegram(ThreadedFake):
             return JSONResponse(body, status_code=exc.status)
         self._log_call(name, params, 200, None)
         return JSONResponse({"ok": True, "result": result})
+
+    async def _pass_hold(self, request: Request, params: JSON) -> bool:
+        """Wait while calls for this chat are held; False if the caller disconnected meanwhile.
+
+        A dropped caller's call is never carried out, so a test can kill the bot mid-send.
+        """
+        try:
+            chat_id = int(params.get("chat_id") or 0)
+        except (TypeError, ValueError):
+            return True
+        while chat_id in self._held and not self._closing:
+            event = self._event
+            assert event is not None
+            await self._wait_event(event, 0.05)
+            if await request.is_disconnected():
+                return False
+        return True
 
     def _log_call(self, method: str, params: JSON, status: int, description: str | None) -> None:
         with self._lock:
@@ -1186,6 +1207,19 @@ class FakeTelegram(ThreadedFake):
             if isinstance(chat, dict) and isinstance(chat.get("id"), int):
                 self._chats.setdefault(chat["id"], _Chat(chat["id"], chat.get("first_name", "")))
             return self._push_update(kind, payload, update.get("update_id"))
+
+    def hold(self, chat_id: int, held: bool = True) -> None:
+        """Make Bot API calls for that chat wait (sendMessage, edits...) until released."""
+        with self._lock:
+            (self._held.add if held else self._held.discard)(chat_id)
+        self._notify()
+
+    def update(self, update_id: int) -> JSON:
+        """The update with that id as Telegram would deliver it (for tests that POST it)."""
+        with self._lock:
+            if update_id not in self._history:
+                raise ControlError(f"no update {update_id}")
+            return copy.deepcopy(self._history[update_id])
 
     def redeliver(self, update_id: int) -> None:
         """Webhook mode: deliver an update once more although it was acknowledged (a duplicate).
