@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import datetime as dt
-import os
-import platform
 import statistics
 import sys
 import time
@@ -19,13 +16,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.report import run_line  # noqa: E402
+from bench.report import write_section as write_report_section  # noqa: E402
 from bot.assistant import Assistant  # noqa: E402
 from bot.content import load_content  # noqa: E402
 from bot.evaluation import evaluate, load_items, render  # noqa: E402
 
 DEV_SET = ROOT.parent / "shared" / "eval" / "questions-dev.yaml"
-BENCHMARKS = ROOT / "docs" / "benchmarks.md"
-MARK = "## Assistant"
 
 
 def measure(rounds: int) -> tuple[str, dict[str, float]]:
@@ -89,14 +86,10 @@ def cross_validate(folds: int = 5) -> dict[str, float]:
 
 def write_section(report: str, figures: dict[str, float]) -> None:
     """Replace the assistant section of docs/benchmarks.md with this run's figures."""
-    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    section = "\n".join(
+    body = "\n".join(
         [
-            MARK,
-            "",
-            f"Run {dt.date.today().isoformat()} on {machine}. Reproduce: "
-            "`.venv/bin/python bench/assistant.py` (the dev set must be at "
-            "`../shared/eval/questions-dev.yaml`).",
+            run_line(".venv/bin/python bench/assistant.py")
+            + " The dev set must be at `../shared/eval/questions-dev.yaml`.",
             "",
             f"Index: {int(figures['wordings'])} bank wordings plus lesson titles, built in "
             f"{figures['build_ms']:.0f} ms at start-up.",
@@ -123,17 +116,9 @@ def write_section(report: str, figures: dict[str, float]) -> None:
             f"{int(figures['cv_asked'])} unseen wordings; {figures['cv_declined']:.1%} of "
             f"{int(figures['cv_off'])} unseen off-topic examples declined. The dev set tuned "
             "the thresholds; these wordings tuned nothing.",
-            "",
         ]
     )
-    text = BENCHMARKS.read_text(encoding="utf-8") if BENCHMARKS.exists() else "# Benchmarks\n\n"
-    if MARK in text:
-        head, _, rest = text.partition(MARK)
-        tail = rest[rest.find("\n## ") + 1 :] if "\n## " in rest else ""
-        text = head + section + ("\n" + tail if tail else "")
-    else:
-        text = text.rstrip() + "\n\n" + section
-    BENCHMARKS.write_text(text, encoding="utf-8")
+    write_report_section("Assistant", body)
 
 
 def main() -> int:
@@ -155,7 +140,7 @@ def main() -> int:
             f"off-topic declined {figures['cv_declined']:.1%} of {int(figures['cv_off'])}"
         )
         write_section(report, figures)
-        print(f"updated {BENCHMARKS.relative_to(ROOT)}")
+        print("updated docs/benchmarks.md")
     return 0
 
 
