@@ -77,7 +77,7 @@ from storage.stats import (
     PeriodCount,
     QuestionAnswers,
     UnansweredCount,
-    coverage_counts,
+    coverage_counts_at,
 )
 
 PACE_DAYS = 28
@@ -109,11 +109,10 @@ def read_snapshot(context: ApiContext, as_of: dt.datetime | None = None) -> Snap
     """Read the coverage counts as of `as_of` (default: the context's now) and pace days before."""
     at = context.now() if as_of is None else as_of
     paths = {group: core_path(context.content, group) for group in TARGET_GROUPS}
-    return Snapshot(
-        today=at.astimezone(VIETNAM).date(),
-        now=coverage_counts(context.database, paths, at),
-        before=coverage_counts(context.database, paths, at - dt.timedelta(days=PACE_DAYS)),
+    now, before = coverage_counts_at(
+        context.database, paths, (at, at - dt.timedelta(days=PACE_DAYS))
     )
+    return Snapshot(today=at.astimezone(VIETNAM).date(), now=now, before=before)
 
 
 def needed_total(target: Target, population: int) -> int:

@@ -62,6 +62,7 @@ from storage.stats import (
     QuestionAnswers,
     answer_counts,
     coverage_counts,
+    coverage_counts_at,
     lesson_funnels,
     period_counts,
     unanswered_questions,
@@ -137,6 +138,24 @@ def test_coverage_counts_now(engine: Engine, content: Content) -> None:
         # W1, W2 passed both; W3 only started.
         CoverageCount("worker", "thon-hai", 3, 2),
     )
+
+
+def test_coverage_counts_at_several_instants_equal_one_at_a_time(
+    engine: Engine, content: Content
+) -> None:
+    # One pass for several instants (the API's now and pace) must give each instant's own
+    # figures, including instants where some (group, hamlet) has nothing yet.
+    instants = (
+        NOW,
+        NOW - dt.timedelta(days=PACE_DAYS),
+        at("2026-09-30 16:59:59"),
+        at("2026-03-01 00:00:00"),
+        at("2027-01-01 00:00:00"),
+    )
+    together = coverage_counts_at(engine, _paths(content), instants)
+
+    assert together == tuple(coverage_counts(engine, _paths(content), i) for i in instants)
+    assert coverage_counts_at(engine, _paths(content), ()) == ()
 
 
 def test_coverage_counts_28_days_earlier(engine: Engine, content: Content) -> None:
