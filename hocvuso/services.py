@@ -16,12 +16,14 @@ from bot.channels.zalo import ZaloChannel
 from bot.channels.zalo import chat_of as zalo_chat
 from bot.channels.zalo_api import ZaloClient
 from bot.commune import Commune, load_commune
-from bot.content import Content, load_content
+from bot.content import TARGET_GROUPS, Content, load_content
 from bot.engine import Engine
+from bot.paths import core_path
 from hocvuso.settings import Settings
 from storage.db import make_engine, migrate
 from storage.inbox import SqlInbox
 from storage.repository import SqlRepository
+from storage.rollup import sync_rollup
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,8 @@ def build_services(settings: Settings) -> Services:
     commune = load_commune(Path(settings.commune_file))
     database = make_engine(settings.database_url)
     migrate(database)
+    # The coverage rollup follows the content's core paths: rebuilt when they changed.
+    sync_rollup(database, {group: core_path(content, group) for group in TARGET_GROUPS})
     public_url = str(settings.public_url) if settings.public_url is not None else None
     engine = Engine(
         SqlRepository(database),

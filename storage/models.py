@@ -390,3 +390,35 @@ class Certificate(SQLModel, table=True):
     issued_on: date
     lessons: list[str] = Field(default_factory=list, sa_type=sa.JSON)
     withdrawn_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class LearnerMilestone(SQLModel, table=True):
+    """When a learner completed their core path, was confirmed on VNeID, passed a hands-on check.
+
+    A rollup of progress_event and hands_on_check, kept exact by triggers: storage/rollup.py.
+    """
+
+    __tablename__ = "learner_milestone"
+
+    learner_id: int = Field(primary_key=True, foreign_key="learner.id", ondelete="CASCADE")
+    core_completed_at: datetime | None = Field(default=None, sa_type=UtcDateTime, index=True)
+    confirmed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    hands_on_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class MilestoneCoreLesson(SQLModel, table=True):
+    """The core paths `learner_milestone` is computed with (storage/rollup.py)."""
+
+    __tablename__ = "milestone_core_lesson"
+
+    target_group: str = Field(primary_key=True)
+    lesson_id: str = Field(primary_key=True)
+
+
+class MilestoneState(SQLModel, table=True):
+    """One row: the fingerprint of the core paths `learner_milestone` is exact for."""
+
+    __tablename__ = "milestone_state"
+
+    id: int = Field(primary_key=True)
+    fingerprint: str = Field(max_length=64)

@@ -34,11 +34,13 @@ from sqlmodel import SQLModel
 from storage.models import (
     HandsOnCheck,
     Learner,
+    LearnerMilestone,
     ProgressEventRecord,
     QuestionLog,
     QuizAnswerRecord,
 )
 from storage.records import EventKind
+from storage.rollup import fingerprint, stored_fingerprint
 
 _tables = SQLModel.metadata.tables
 _learner = _tables[str(Learner.__tablename__)]
@@ -46,6 +48,7 @@ _event = _tables[str(ProgressEventRecord.__tablename__)]
 _answer = _tables[str(QuizAnswerRecord.__tablename__)]
 _question = _tables[str(QuestionLog.__tablename__)]
 _check = _tables[str(HandsOnCheck.__tablename__)]
+_milestone = _tables[str(LearnerMilestone.__tablename__)]
 # The check id of "confirmed on VNeID / the national platform" (bot.engine.volunteer).
 PLATFORM_CONFIRMED = "platform_confirmed"
 
@@ -124,9 +127,17 @@ def coverage_counts(
 
 
 def coverage_counts_at(
-    engine: Engine, core_paths: Mapping[str, Collection[str]], instants: Sequence[datetime]
+    engine: Engine,
+    core_paths: Mapping[str, Collection[str]],
+    instants: Sequence[datetime],
+    *,
+    rollup: bool = True,
 ) -> tuple[tuple[CoverageCount, ...], ...]:
-    """`coverage_counts` as of each of several instants, reading each table once for all."""
+    """`coverage_counts` as of each of several instants, reading each table once for all.
+
+    From the per-learner rollup (storage/rollup.py) when it is built for these core paths
+    (and `rollup` is true), else from the raw events and checks: the same counts either way.
+    """
     # The API needs now and 28 days before (the pace): one pass over the events with a
     # count per instant costs half of two passes, and the events are by far the most rows.
     if not instants:
@@ -142,6 +153,12 @@ def coverage_counts_at(
         for group, hamlet_id, *enrolled in connection.execute(_enrolled_query(instants)):
             for index, count in enumerate(enrolled):
                 counts[index][group, hamlet_id][0] = count
+        if rollup and stored_fingerprint(connection) == fingerprint(core_paths):
+            # The rollup (storage/rollup.py) is exact for these core paths: no raw events.
+            for group, hamlet_id, *figures in connection.execute(_milestone_query(instants)):
+                for index in range(len(instants)):
+                    counts[index][group, hamlet_id][1:] = figures[3 * index : 3 * index + 3]
+            return _by_instant(counts)
         completed = _completed_query(core_paths, instants)
         if completed is not None:
             for group, hamlet_id, *done in connection.execute(completed):
@@ -150,6 +167,12 @@ def coverage_counts_at(
         for group, hamlet_id, *checked in connection.execute(_checks_query(instants)):
             for index in range(len(instants)):
                 counts[index][group, hamlet_id][2:] = checked[2 * index : 2 * index + 2]
+    return _by_instant(counts)
+
+
+def _by_instant(
+    counts: Sequence[Mapping[tuple[str, str | None], list[int]]],
+) -> tuple[tuple[CoverageCount, ...], ...]:
     # A (group, hamlet) seen only at other instants has nothing at this one: left out, as a
     # query for this instant alone would.
     return tuple(
@@ -175,6 +198,25 @@ def _enrolled_query(instants: Sequence[datetime]) -> sa.Select[Any]:
             _learner.c.hamlet_id,
             *(_count_when(_learner.c.created_at <= at) for at in instants),
         )
+        .where(_learner.c.target_group.is_not(None), _learner.c.created_at <= max(instants))
+        .group_by(_learner.c.target_group, _learner.c.hamlet_id)
+    )
+
+
+def _milestone_query(instants: Sequence[datetime]) -> sa.Select[Any]:
+    # Per instant: core path completed, another hands-on check, confirmed on VNeID, each by
+    # then, of learners created by then (the order of CoverageCount's fields).
+    columns = []
+    for at in instants:
+        exists = _learner.c.created_at <= at
+        columns += [
+            _count_when(sa.and_(exists, _milestone.c.core_completed_at <= at)),
+            _count_when(sa.and_(exists, _milestone.c.hands_on_at <= at)),
+            _count_when(sa.and_(exists, _milestone.c.confirmed_at <= at)),
+        ]
+    return (
+        sa.select(_learner.c.target_group, _learner.c.hamlet_id, *columns)
+        .select_from(_milestone.join(_learner, _learner.c.id == _milestone.c.learner_id))
         .where(_learner.c.target_group.is_not(None), _learner.c.created_at <= max(instants))
         .group_by(_learner.c.target_group, _learner.c.hamlet_id)
     )

@@ -302,6 +302,23 @@ _ROWS_AT: dict[str, list[tuple[str, dict[str, Any]]]] = {
             {"day": _AT.date(), "lessons": '["vneid-muc-2"]'},
         ),
     ],
+    "0006": [
+        (
+            "INSERT INTO milestone_core_lesson (target_group, lesson_id)"
+            " VALUES ('adult', 'vneid-muc-2')",
+            {},
+        ),
+        (
+            "INSERT INTO milestone_state (id, fingerprint) VALUES (1, :fingerprint)",
+            {"fingerprint": "f" * 64},
+        ),
+        # The trigger writes learner 1's learner_milestone row.
+        (
+            "INSERT INTO hands_on_check (learner_id, check_id, signed_by, signed_at)"
+            " VALUES (1, 'platform_confirmed', 2, :at)",
+            {},
+        ),
+    ],
 }
 
 
