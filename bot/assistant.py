@@ -20,10 +20,12 @@ Otherwise the assistant says it is not sure and offers the nearest topics.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from rapidfuzz import fuzz, process
 
@@ -251,6 +253,8 @@ class Assistant:
             if len({answer.topic for answer in content.answers.values()}) >= 2
             else None
         )
+        # A not-sure answer asks for the nearest topics right after `suggest`: classify once.
+        self._probabilities = functools.lru_cache(maxsize=256)(self._classify)
 
     @staticmethod
     def _inverse_document_frequency(token_sets: Iterable[frozenset[str]]) -> dict[str, float]:
@@ -347,29 +351,41 @@ class Assistant:
             scored.append((topic, confidence, matches[0]))
         return sorted(scored, key=lambda item: item[1], reverse=True)
 
+    def _classify(self, prepared: str) -> Mapping[str, float]:
+        """The classifier's probabilities for a prepared question (read-only)."""
+        assert self._classifier is not None
+        return MappingProxyType(self._classifier.probabilities(prepared))
+
     def decide(self, question: str) -> tuple[str, float] | None:
         """The question's topic and the confidence in it (0-100), or None: not sure."""
+        decided = self._decide(question)
+        return None if decided is None else (decided[0], decided[1])
+
+    def _decide(self, question: str) -> tuple[str, float, list[Match] | None] | None:
+        """`decide`, with the topic's ranked entries when they were needed to decide."""
         if self._classifier is None:
             lexical = self.topics(question)
             if not lexical or lexical[0][1] < self._threshold:
                 return None
-            return lexical[0][0], lexical[0][1]
+            return lexical[0][0], lexical[0][1], None
         if not _content_words(normalise(question)):
             return None
-        probabilities = self._classifier.probabilities(_prepare(question))
+        probabilities = self._probabilities(_prepare(question))
         topic = max(probabilities, key=probabilities.__getitem__)
         if topic == NO_TOPIC:
             return None
         if probabilities.get(NO_TOPIC, 0.0) >= NO_TOPIC_MARGIN * probabilities[topic]:
             return None
-        if self._topic_confidence(question, topic) < self._gate:
+        # Ranked once: the gate reads the best three, the answer is the best with one.
+        matches = self.rank(question, limit=len(self._entries), topic=topic)
+        if self._topic_confidence(matches, topic) < self._gate:
             return None
-        return topic, 100.0 * probabilities[topic]
+        return topic, 100.0 * probabilities[topic], matches
 
-    def _topic_confidence(self, question: str, topic: str) -> float:
+    def _topic_confidence(self, matches: list[Match], topic: str) -> float:
         """How well the topic's own wordings match (its best three, weights 1, 0.3, 0.09)."""
         depth = min(AGREEMENT_DEPTH, self._entries_per_topic[topic])
-        top = self.rank(question, limit=depth, topic=topic)
+        top = matches[:depth]
         if not top:
             return 0.0
         weights = [AGREEMENT_DECAY**i for i in range(depth)]
@@ -377,11 +393,13 @@ class Assistant:
 
     def suggest(self, question: str) -> Suggestion | None:
         """The best answer, or None when the assistant is not confident enough."""
-        decided = self.decide(question)
+        decided = self._decide(question)
         if decided is None:
             return None
-        topic, confidence = decided
-        found = self.answer_in_topic(question, topic)
+        topic, confidence, matches = decided
+        if matches is None:
+            matches = self.rank(question, limit=len(self._entries), topic=topic)
+        found = self._answer_among(matches, topic)
         if found is None:
             return None
         return Suggestion(found.topic, found.answer, found.lesson_id, confidence, found.id)
@@ -390,14 +408,18 @@ class Assistant:
         """Topic ids nearest to the question, best first."""
         if self._classifier is None or not normalise(question):
             return [topic for topic, _, _ in self.topics(question)[:limit]]
-        probabilities = self._classifier.probabilities(_prepare(question))
-        probabilities.pop(NO_TOPIC, None)
-        return sorted(probabilities, key=probabilities.__getitem__, reverse=True)[:limit]
+        probabilities = self._probabilities(_prepare(question))
+        topics = [topic for topic in probabilities if topic != NO_TOPIC]
+        return sorted(topics, key=probabilities.__getitem__, reverse=True)[:limit]
 
     def answer_in_topic(self, question: str, topic: str) -> Suggestion | None:
         """The best answer within one topic (after the learner picked a topic from the list)."""
+        return self._answer_among(self.rank(question, limit=len(self._entries), topic=topic), topic)
+
+    def _answer_among(self, matches: list[Match], topic: str) -> Suggestion | None:
+        """The best answer among a topic's ranked entries, else its first answer or lesson."""
         lesson: Match | None = None
-        for match in self.rank(question, limit=len(self._entries), topic=topic):
+        for match in matches:
             entry = match.entry
             if entry.answer:
                 return Suggestion(entry.topic, entry.answer, entry.lesson_id, match.score, entry.id)
