@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from fakes.telegram_api import FakeTelegram
 from hypothesis import settings as hypothesis_settings
 from sqlalchemy.engine import URL, Engine
 
@@ -158,3 +159,10 @@ def migrated_engine(request: pytest.FixtureRequest, sqlite_url: str) -> Iterator
     # Requested lazily, so SQLite runs never touch the PostgreSQL server.
     request.getfixturevalue("postgres_url")
     yield request.getfixturevalue("_postgres_session_engine")
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeTelegram]:
+    """The fake Telegram Bot API (Zalo's test modules define their own `fake`)."""
+    with FakeTelegram() as server:
+        yield server

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 from fakes.telegram_api import FakeTelegram
 from PIL import Image
 from server import running_server
@@ -17,12 +15,6 @@ from tgchat import TelegramUser
 from storage.certcode import normalise_code
 
 FIXTURES = Path(__file__).parent / "fixtures" / "dialog"
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeTelegram]:
-    with FakeTelegram() as server:
-        yield server
 
 
 def test_completing_the_core_path_sends_the_certificate_as_a_photo(

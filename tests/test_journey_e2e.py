@@ -4,21 +4,13 @@ back in a review when due, and deleting one's data leaves an anonymous tally beh
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 import yaml
 from fakes.telegram_api import FakeTelegram
 from server import PROJECT, running_server
 from test_telegram_e2e import _env, _right_answer, _rows
 from tgchat import TelegramUser
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeTelegram]:
-    with FakeTelegram() as server:
-        yield server
 
 
 def _wrong_answer(text: str) -> tuple[str, str]:

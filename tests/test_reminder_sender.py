@@ -42,12 +42,6 @@ class Clock:
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeTelegram]:
-    with FakeTelegram() as server:
-        yield server
-
-
-@pytest.fixture
 def database(sqlite_url: str) -> Iterator[Engine]:
     engine = make_engine(sqlite_url)
     migrate(engine)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from fakes.telegram_api import FakeTelegram
-from server import PROJECT, running_server
+from server import running_server
+from test_telegram_e2e import _env as telegram_env
 from tgchat import TelegramUser
 
 from bot.engine import texts
@@ -21,20 +20,7 @@ TICK = 0.2
 
 
 def _env(fake: FakeTelegram, database: Path) -> dict[str, str]:
-    return {
-        "HOCVUSO_DATABASE_URL": f"sqlite:///{database}",
-        "HOCVUSO_CONTENT_DIR": str(PROJECT),
-        "HOCVUSO_COMMUNE_FILE": str(PROJECT / "commune.yaml"),
-        "HOCVUSO_TELEGRAM_TOKEN": fake.token,
-        "HOCVUSO_TELEGRAM_API_BASE": f"{fake.url}/bot",
-        "HOCVUSO_REMINDER_INTERVAL_SECONDS": str(TICK),
-    }
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeTelegram]:
-    with FakeTelegram() as server:
-        yield server
+    return {**telegram_env(fake, database), "HOCVUSO_REMINDER_INTERVAL_SECONDS": str(TICK)}
 
 
 def _stored(value: str | None) -> datetime | None:

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 import yaml
 from fakes.telegram_api import FakeTelegram
 from server import PROJECT, free_port, running_server
@@ -30,12 +28,6 @@ def _env(fake: FakeTelegram, database: Path) -> dict[str, str]:
         "HOCVUSO_TELEGRAM_TOKEN": fake.token,
         "HOCVUSO_TELEGRAM_API_BASE": f"{fake.url}/bot",
     }
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeTelegram]:
-    with FakeTelegram() as server:
-        yield server
 
 
 def _right_answer(text: str) -> tuple[str, str]:

@@ -5,20 +5,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from fakes.telegram_api import FakeTelegram
 from server import PROJECT, running_server
 from test_telegram_e2e import _env, _rows, _walk_to_a_passed_quiz
 from tgchat import TelegramUser
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeTelegram]:
-    with FakeTelegram() as server:
-        yield server
 
 
 def test_a_volunteer_learns_with_a_resident_on_telegram(fake: FakeTelegram, tmp_path: Path) -> None:
