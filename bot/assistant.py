@@ -254,7 +254,8 @@ class Assistant:
             else None
         )
         # A not-sure answer asks for the nearest topics right after `suggest`: classify once.
-        self._probabilities = functools.lru_cache(maxsize=256)(self._classify)
+        # Small on purpose: it serves that re-ask, not repeated questions (nor benchmarks).
+        self._probabilities = functools.lru_cache(maxsize=4)(self._classify)
 
     @staticmethod
     def _inverse_document_frequency(token_sets: Iterable[frozenset[str]]) -> dict[str, float]:
