@@ -315,7 +315,8 @@ def create_app() -> FastAPI:
 @contextmanager
 def serving(app: FastAPI, deadline: float = 15.0) -> Iterator[str]:
     """Run `app` with uvicorn in a background thread on 127.0.0.1; yields its base URL."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # IPPROTO_TCP so asyncio sets TCP_NODELAY (no ~40 ms stall on a reused connection).
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = int(sock.getsockname()[1])

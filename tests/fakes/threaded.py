@@ -49,7 +49,9 @@ class ThreadedFake:
         """Serve on 127.0.0.1 (a free port unless one was given) until `stop()`."""
         if self._thread is not None:
             raise RuntimeError(f"{self._name} is already running")
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets that say they are TCP,
+        # and without it every reused connection waits ~40 ms (Nagle + delayed ACK).
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", self._port))
         self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
