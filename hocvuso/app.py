@@ -79,7 +79,6 @@ def _webhooks(app: FastAPI, services: Services) -> None:
                 header=header,
                 secret=secret.get_secret_value(),
                 key_of=key_of,
-                inbox=services.inbox,
-                wake=services.worker.wake,
+                receive=services.worker.receive,
             )
         )

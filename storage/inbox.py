@@ -11,7 +11,7 @@ only promises that every update is handed out until someone reports it done or i
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -79,11 +79,30 @@ class SqlInbox:
 
     def add(self, channel: str, update_key: str, payload: Mapping[str, Any]) -> bool:
         """Store an update; False (and nothing stored) if this one was stored before."""
+        return self._insert(channel, update_key, payload, lease_seconds=0.0) is not None
+
+    def add_claimed(
+        self, channel: str, update_key: str, payload: Mapping[str, Any], lease_seconds: float
+    ) -> InboxItem | None:
+        """Store an update already leased to the caller, who processes it at once.
+
+        None (and nothing stored) if it was stored before. Should the caller die before it
+        reports the item done, the item comes back to any worker when the lease ends, like a
+        claimed one.
+        """
+        item_id = self._insert(channel, update_key, payload, lease_seconds=lease_seconds)
+        if item_id is None:
+            return None
+        return InboxItem(item_id, channel, update_key, dict(payload), attempts=0)
+
+    def _insert(
+        self, channel: str, update_key: str, payload: Mapping[str, Any], *, lease_seconds: float
+    ) -> int | None:
         text = encode_payload(payload)
         now = utcnow()
         with self.engine.begin() as connection:
             # ON CONFLICT DO NOTHING: a concurrent delivery of the same update (another
-            # process, say) is waited for and then answered False, never with an error.
+            # process, say) is waited for and then answered None, never with an error.
             inserted = connection.execute(
                 insert_ignoring_duplicates(connection.dialect, _inbox, ("channel", "update_key"))
                 .values(
@@ -92,12 +111,12 @@ class SqlInbox:
                     payload=text,
                     status=PENDING,
                     attempts=0,
-                    next_attempt_at=now,
+                    next_attempt_at=now + timedelta(seconds=lease_seconds),
                     received_at=now,
                 )
                 .returning(_inbox.c.id)
             ).first()
-        return inserted is not None
+        return None if inserted is None else int(inserted.id)
 
     def claim_due(
         self, limit: int = 20, lease_seconds: float = 60.0, channel: str | None = None
@@ -150,10 +169,16 @@ class SqlInbox:
         The raw update holds the sender's name and words; once its step is written only the
         (channel, update_key) pair is needed, to recognise a redelivery.
         """
+        self.done_many([item_id])
+
+    def done_many(self, item_ids: Sequence[int]) -> None:
+        """Mark several items processed in one transaction (see `done`)."""
+        if not item_ids:
+            return
         with self.engine.begin() as connection:
             connection.execute(
                 sa.update(_inbox)
-                .where(_inbox.c.id == item_id, _inbox.c.status != DONE)
+                .where(_inbox.c.id.in_(list(item_ids)), _inbox.c.status != DONE)
                 .values(status=DONE, processed_at=utcnow(), payload="{}")
             )
 

@@ -1,6 +1,7 @@
 """Webhook endpoints: check the secret, store the raw update in the inbox, answer 200.
 
-The engine is never touched here. A forged request gets 403; a malformed one 400; a body
+The engine is never touched here: `receive` stores the update and queues it for the inbox
+worker. A forged request gets 403; a malformed one 400; a body
 over 64 KB 413. A redelivered update is recognised by its platform id and stored once.
 """
 
@@ -9,19 +10,18 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.concurrency import run_in_threadpool
-
-from bot.channels.inbox import Inbox
 
 log = logging.getLogger(__name__)
 
 MAX_BODY = 64 * 1024
 
 KeyOf = Callable[[dict[str, Any]], tuple[str, dict[str, Any]]]
+# Stores a new update durably (and queues it for processing); False if it was there already.
+Receive = Callable[[str, str, dict[str, Any]], Awaitable[bool]]
 
 
 def secret_matches(given: str | None, expected: str) -> bool:
@@ -38,14 +38,13 @@ def webhook_router(
     header: str,
     secret: str,
     key_of: KeyOf,
-    inbox: Inbox,
-    wake: Callable[[], None],
+    receive: Receive,
 ) -> APIRouter:
     """A POST route that files a platform's updates in the inbox."""
     routes = APIRouter(tags=["webhooks"])
 
     @routes.post(path, include_in_schema=False)
-    async def receive(request: Request) -> dict[str, bool]:
+    async def accept(request: Request) -> dict[str, bool]:
         """Accept one update from the platform."""
         if not secret_matches(request.headers.get(header), secret):
             raise HTTPException(status_code=403, detail="forbidden")
@@ -62,9 +61,7 @@ def webhook_router(
             key, update = key_of(raw)
         except (KeyError, TypeError, ValueError):
             raise HTTPException(status_code=400, detail="not an update") from None
-        if await run_in_threadpool(inbox.add, channel, key, update):
-            wake()
-        else:
+        if not await receive(channel, key, update):
             log.info("%s: update %s delivered again; already in the inbox", channel, key)
         return {"ok": True}
 
