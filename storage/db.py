@@ -18,6 +18,7 @@ from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlmodel import Session
 
 from storage.models import dump_json
+from storage.sqlite_writer_lock import serialise_writers
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -80,6 +81,7 @@ def _sqlite_engine(url: URL) -> Engine:
         immediate = connection.get_execution_options().get("sqlite_immediate", False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
+    serialise_writers(engine)
     return engine
 
 
