@@ -84,13 +84,16 @@ class MemoryRepository:
         # code -> certificate; withdrawn ones stay, unlinked, as in the SQL table.
         self._certificates: dict[str, CertificateRecord] = {}
 
-    def load(self, key: LearnerKey) -> LearnerSnapshot | None:
+    def load(self, key: LearnerKey, update_id: str | None = None) -> LearnerSnapshot | None:
         """Return the learner's snapshot, or None when this chat has never consented."""
         with self._lock:
             learner_id = self._ids.get(key)
             if learner_id is None:
                 return None
-            return self._snapshot(learner_id, self._learners[learner_id])
+            snapshot = self._snapshot(learner_id, self._learners[learner_id])
+            if update_id is not None and (key.channel, update_id) in self._applied:
+                snapshot = replace(snapshot, update_applied=True)
+            return snapshot
 
     def enrol(
         self,

@@ -105,6 +105,8 @@ class LearnerSnapshot:
     reminder_at: dt.datetime | None = None
     # The volunteer (a learner id) whose referral link or code brought this learner.
     referred_by: int | None = None
+    # Whether a step answering the platform update `load` was asked about is already written.
+    update_applied: bool = False
 
 
 @dataclass(frozen=True, slots=True)

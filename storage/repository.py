@@ -13,7 +13,6 @@ from sqlmodel import SQLModel
 
 from storage.certificates import (
     CertificateRecord,
-    certificate_code_of,
     find_certificate,
     issue_certificate,
     withdraw_certificates,
@@ -23,12 +22,15 @@ from storage.models import (
     CONSENT_METHODS,
     QUESTION_TEXT_MAX,
     AppliedUpdate,
+    Certificate,
     ConsentRecord,
     Conversation,
     Learner,
     ProgressEventRecord,
     QuestionLog,
     QuizAnswerRecord,
+    Reminder,
+    Volunteer,
     clean_raw_text,
     clean_start_payload,
     insert_ignoring_duplicates,
@@ -44,12 +46,13 @@ from storage.records import (
     LearnerSnapshot,
     Profile,
     ResidentSummary,
+    VolunteerInfo,
     VolunteerInvite,
 )
 from storage.referrals import find_referrer, write_referral
-from storage.reminders import load_reminder, write_reminder
+from storage.reminders import write_reminder
 from storage.reviews import load_reviews, write_reviews
-from storage.volunteers import find_invite, load_volunteer, residents_of, write_volunteer_changes
+from storage.volunteers import find_invite, residents_of, write_volunteer_changes
 
 _tables = SQLModel.metadata.tables
 _learner = _tables[str(Learner.__tablename__)]
@@ -59,6 +62,9 @@ _event = _tables[str(ProgressEventRecord.__tablename__)]
 _answer = _tables[str(QuizAnswerRecord.__tablename__)]
 _question = _tables[str(QuestionLog.__tablename__)]
 _applied = _tables[str(AppliedUpdate.__tablename__)]
+_volunteer = _tables[str(Volunteer.__tablename__)]
+_reminder = _tables[str(Reminder.__tablename__)]
+_certificate = _tables[str(Certificate.__tablename__)]
 
 
 class SqlRepository:
@@ -68,11 +74,28 @@ class SqlRepository:
         """Use an engine made by `storage.db.make_engine` and already migrated."""
         self.engine = engine
 
-    def load(self, key: LearnerKey) -> LearnerSnapshot | None:
-        """Return the learner's snapshot, or None when this chat has never consented."""
+    def load(self, key: LearnerKey, update_id: str | None = None) -> LearnerSnapshot | None:
+        """Return the learner's snapshot, or None when this chat has never consented.
+
+        With `update_id`, the snapshot also says whether a step answering that platform update
+        was already written (`update_applied`), read in the same statement.
+        """
+        applied = (
+            sa.exists().where(_applied.c.channel == key.channel, _applied.c.update_id == update_id)
+            if update_id is not None
+            else sa.false()
+        )
+        certificate = (
+            sa.select(_certificate.c.code)
+            .where(_certificate.c.learner_id == _learner.c.id)
+            .order_by(_certificate.c.issued_on, _certificate.c.code)
+            .limit(1)
+            .scalar_subquery()
+        )
         # On SQLite one transaction reads one snapshot. On PostgreSQL (read committed) a step
-        # committed between the two reads can mix in; harmless, as `apply` then sees the
-        # version moved on and the engine reloads.
+        # committed between the reads can mix in; harmless, as `apply` then sees the version
+        # moved on and the engine reloads. The one-to-one facts (volunteer, reminder,
+        # certificate, the update) come in the learner's row: fewer round trips per step.
         with self.engine.begin() as connection:
             row = connection.execute(
                 sa.select(
@@ -86,16 +109,22 @@ class SqlRepository:
                     _conversation.c.state,
                     _conversation.c.data,
                     _conversation.c.version,
+                    _volunteer.c.org.label("volunteer_org"),
+                    _volunteer.c.referral_code.label("volunteer_code"),
+                    _reminder.c.next_at.label("reminder_at"),
+                    certificate.label("certificate_code"),
+                    applied.label("update_applied"),
                 )
-                .join(_conversation, _conversation.c.learner_id == _learner.c.id)
+                .select_from(
+                    _learner.join(_conversation, _conversation.c.learner_id == _learner.c.id)
+                    .outerjoin(_volunteer, _volunteer.c.learner_id == _learner.c.id)
+                    .outerjoin(_reminder, _reminder.c.learner_id == _learner.c.id)
+                )
                 .where(_learner.c.channel == key.channel, _learner.c.chat_id == key.chat_id)
             ).one_or_none()
             if row is None:
                 return None
-            volunteer = load_volunteer(connection, row.id)
             reviews = load_reviews(connection, row.id)
-            certificate_code = certificate_code_of(connection, row.id)
-            reminder_at = load_reminder(connection, row.id)
             progress = connection.execute(
                 sa.select(_event.c.lesson_id, _event.c.kind, sa.func.count())
                 .where(
@@ -124,12 +153,17 @@ class SqlRepository:
             completed_lessons=completed,
             quiz_attempts=attempts,
             start_payload=row.start_payload,
-            volunteer=volunteer,
+            volunteer=(
+                VolunteerInfo(row.volunteer_org, row.volunteer_code)
+                if row.volunteer_org is not None
+                else None
+            ),
             nickname=row.nickname,
             referred_by=row.referred_by,
             reviews=reviews,
-            certificate_code=certificate_code,
-            reminder_at=reminder_at,
+            certificate_code=row.certificate_code,
+            reminder_at=row.reminder_at,
+            update_applied=bool(row.update_applied),
         )
 
     def enrol(

@@ -487,6 +487,21 @@ def test_a_step_answering_an_update_is_applied_once(repository: Repository) -> N
     assert _stored_answers(repository, learner_id) == []
 
 
+def test_load_says_whether_the_update_was_applied_in_the_same_read(
+    repository: Repository,
+) -> None:
+    learner_id = _enrol(repository).learner_id
+    assert repository.apply(learner_id, 1, Changes(state="s", data={}, update_id="9001"))
+
+    loaded = repository.load(KEY, "9001")
+    assert loaded is not None and loaded.update_applied is True
+    assert loaded.state == "s"
+    unseen = repository.load(KEY, "9002")
+    assert unseen is not None and unseen.update_applied is False
+    plain = repository.load(KEY)
+    assert plain is not None and plain.update_applied is False
+
+
 def test_is_applied_is_per_channel(repository: Repository) -> None:
     learner_id = _enrol(repository).learner_id
     assert repository.apply(learner_id, 1, Changes(state="s", data={}, update_id="9001"))

@@ -128,12 +128,12 @@ class Engine:
         """Answer one message, also saying whether a pressed button was taken."""
         incoming = _clip(incoming)
         for _ in range(_ATTEMPTS):
-            learner = self._repo.load(incoming.key)
+            learner = self._repo.load(incoming.key, incoming.update_id)
             if learner is None:
                 response = self._first_contact(incoming)
             elif learner.state == State.ASSISTING and not _leaves(learner, incoming):
                 response = self._assist(learner, incoming)
-            elif incoming.update_id and self._repo.is_applied(incoming.key, incoming.update_id):
+            elif learner.update_applied:
                 # A redelivered update whose step is already written: show where they are.
                 # Only a taken button writes a step, so a pressed one was accepted.
                 screen = self._screen(Turn(self._world(), learner))

@@ -22,8 +22,11 @@ from storage.records import (
 class Repository(Protocol):
     """Loads a learner's snapshot and applies a step's changes with optimistic locking."""
 
-    def load(self, key: LearnerKey) -> LearnerSnapshot | None:
-        """Return the learner's snapshot, or None when this chat has never consented."""
+    def load(self, key: LearnerKey, update_id: str | None = None) -> LearnerSnapshot | None:
+        """Return the learner's snapshot, or None when this chat has never consented.
+
+        With `update_id`, `update_applied` says whether a step answering it was written.
+        """
         ...
 
     def enrol(
