@@ -35,6 +35,7 @@ from telegram.ext import (
 
 from bot.channels import qr
 from bot.channels.split import split_text
+from bot.channels.telegram_http import AiohttpRequest
 from bot.engine import Engine, Incoming, Reply
 from bot.engine.messages import qr_text
 
@@ -49,6 +50,8 @@ COMMANDS = (
     BotCommand("xoadulieu", "Xóa dữ liệu của tôi"),
 )
 ALLOWED_UPDATES = ["message", "callback_query"]
+# Bot API calls in flight at once: 100 updates/s x 3 calls x ~0.1 s to Telegram is ~30.
+BOT_API_CONNECTIONS = 32
 # Draws a picture the service makes itself, by a reply's image reference; None: not its kind.
 Pictures = Callable[[str], bytes | None]
 
@@ -93,6 +96,8 @@ class TelegramChannel:
             .token(token)
             .base_url(api_base)
             .updater(None)
+            .request(AiohttpRequest(BOT_API_CONNECTIONS))
+            .get_updates_request(AiohttpRequest(1))
             .rate_limiter(AIORateLimiter(overall_max_rate=max_rate, max_retries=max_retries))
             .build()
         )
