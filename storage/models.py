@@ -401,6 +401,10 @@ class LearnerMilestone(SQLModel, table=True):
     __tablename__ = "learner_milestone"
 
     learner_id: int = Field(primary_key=True, foreign_key="learner.id", ondelete="CASCADE")
+    # Copies of the learner's own columns, kept by the same triggers (migration 0007).
+    target_group: str | None = None
+    hamlet_id: str | None = None
+    created_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     core_completed_at: datetime | None = Field(default=None, sa_type=UtcDateTime, index=True)
     confirmed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     hands_on_at: datetime | None = Field(default=None, sa_type=UtcDateTime)

@@ -6,15 +6,20 @@
   the first `quiz_passed` instants of the path's lessons (so "completed by as_of" is exactly
   "core_completed_at <= as_of", docs/metrics.md); None while a lesson is missing or the path
   is empty;
-- confirmed_at: the first `platform_confirmed` sign-off; hands_on_at: the first other one.
+- confirmed_at: the first `platform_confirmed` sign-off; hands_on_at: the first other one;
+- the learner's target group, hamlet and creation time, copied so the statistics read this
+  table alone (no join with 1.7 M learners at province scale).
 
-Triggers on `progress_event`, `hands_on_check` and `learner` (its target group) recompute the
-learner's row in the writing transaction, on SQLite and PostgreSQL, whoever writes the rows
-(the app, the CLI, tests, a restore). The core paths come from the content, so the triggers
-read them from `milestone_core_lesson`; `sync_rollup` (run at start-up) stores the content's
-paths and rebuilds the table from the raw events when they changed, and records their
-fingerprint in `milestone_state`. `storage.stats` reads the rollup only when the stored
-fingerprint is the one of the paths asked for; otherwise it falls back to the raw events.
+A learner with none of the three has no row.
+
+Triggers on `progress_event`, `hands_on_check` and `learner` (group, hamlet, creation time)
+recompute the learner's row in the writing transaction, on SQLite and PostgreSQL, whoever
+writes the rows (the app, the CLI, tests, a restore). The core paths come from the content,
+so the triggers read them from `milestone_core_lesson`; `sync_rollup` (run at start-up)
+stores the content's paths and rebuilds the table from the raw events when they changed, and
+records their fingerprint in `milestone_state`. `storage.stats` reads the rollup only when
+the stored fingerprint is the one of the paths asked for; otherwise it falls back to the raw
+events.
 """
 
 from __future__ import annotations
@@ -33,17 +38,21 @@ CONFIRMED = "platform_confirmed"
 LOCK_KEY = 0x6D696C  # "mil"
 
 
+# Part of the fingerprint: a new layout of the table is rebuilt at start-up like new paths.
+LAYOUT = 2  # 2: the learner's group, hamlet and creation time are kept in the row
+
+
 def fingerprint(core_paths: Mapping[str, Collection[str]]) -> str:
     """A stable digest of the non-empty core paths (what the rollup was computed with)."""
     paths = {group: sorted(set(lessons)) for group, lessons in core_paths.items() if lessons}
-    text = json.dumps(paths, sort_keys=True, ensure_ascii=True)
+    text = json.dumps({"layout": LAYOUT, "paths": paths}, sort_keys=True, ensure_ascii=True)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _row_select(learner: str) -> str:
     """SELECT of one learner's milestone row; `learner` is an SQL expression of their id."""
     return f"""
-SELECT l.id,
+SELECT l.id, l.target_group, l.hamlet_id, l.created_at,
   (SELECT CASE WHEN count(*) = (SELECT count(*) FROM milestone_core_lesson c
                                 WHERE c.target_group = l.target_group)
                THEN max(f.first_at) END
@@ -60,11 +69,18 @@ SELECT l.id,
 FROM learner l WHERE l.id = {learner}"""
 
 
-_COLUMNS = "learner_id, core_completed_at, confirmed_at, hands_on_at"
+_COLUMNS = (
+    "learner_id, target_group, hamlet_id, created_at, core_completed_at, confirmed_at, hands_on_at"
+)
+# A learner with no milestone has no row: the table stays as small as the rebuild makes it.
+_EMPTY = "core_completed_at IS NULL AND confirmed_at IS NULL AND hands_on_at IS NULL"
 
 
 def _sqlite_refresh(learner: str) -> str:
-    return f"INSERT OR REPLACE INTO learner_milestone ({_COLUMNS}) {_row_select(learner)};"
+    return (
+        f"INSERT OR REPLACE INTO learner_milestone ({_COLUMNS}) {_row_select(learner)};\n"
+        f"DELETE FROM learner_milestone WHERE learner_id = {learner} AND {_EMPTY};"
+    )
 
 
 _SQLITE_TRIGGERS = {
@@ -87,7 +103,9 @@ _SQLITE_TRIGGERS = {
         ("OLD.learner_id", "NEW.learner_id"),
     ),
     "learner_milestone_learner_group": (
-        "AFTER UPDATE OF target_group ON learner WHEN OLD.target_group IS NOT NEW.target_group",
+        "AFTER UPDATE OF target_group, hamlet_id, created_at ON learner"
+        " WHEN OLD.target_group IS NOT NEW.target_group OR OLD.hamlet_id IS NOT NEW.hamlet_id"
+        " OR OLD.created_at IS NOT NEW.created_at",
         ("NEW.id",),
     ),
 }
@@ -99,9 +117,13 @@ BEGIN
   PERFORM pg_advisory_xact_lock({LOCK_KEY}, p_learner);
   INSERT INTO learner_milestone ({_COLUMNS}) {_row_select("p_learner")}
   ON CONFLICT (learner_id) DO UPDATE SET
+    target_group = excluded.target_group,
+    hamlet_id = excluded.hamlet_id,
+    created_at = excluded.created_at,
     core_completed_at = excluded.core_completed_at,
     confirmed_at = excluded.confirmed_at,
     hands_on_at = excluded.hands_on_at;
+  DELETE FROM learner_milestone WHERE learner_id = p_learner AND {_EMPTY};
 END $$;
 
 CREATE OR REPLACE FUNCTION learner_milestone_on_event() RETURNS trigger
@@ -141,8 +163,11 @@ _PG_TRIGGERS = (
     " ON progress_event FOR EACH ROW EXECUTE FUNCTION learner_milestone_on_event()",
     "CREATE OR REPLACE TRIGGER learner_milestone_check AFTER INSERT OR UPDATE OR DELETE"
     " ON hands_on_check FOR EACH ROW EXECUTE FUNCTION learner_milestone_on_check()",
-    "CREATE OR REPLACE TRIGGER learner_milestone_learner AFTER UPDATE OF target_group"
-    " ON learner FOR EACH ROW WHEN (OLD.target_group IS DISTINCT FROM NEW.target_group)"
+    "CREATE OR REPLACE TRIGGER learner_milestone_learner"
+    " AFTER UPDATE OF target_group, hamlet_id, created_at ON learner FOR EACH ROW"
+    " WHEN (OLD.target_group IS DISTINCT FROM NEW.target_group"
+    " OR OLD.hamlet_id IS DISTINCT FROM NEW.hamlet_id"
+    " OR OLD.created_at IS DISTINCT FROM NEW.created_at)"
     " EXECUTE FUNCTION learner_milestone_on_learner()",
 )
 
@@ -185,7 +210,8 @@ def drop_triggers(connection: Connection) -> None:
 # (tests/test_rollup.py compares both with the raw counts).
 _REBUILD = f"""
 INSERT INTO learner_milestone ({_COLUMNS})
-SELECT l.id, done.completed_at, checks.confirmed_at, checks.hands_on_at
+SELECT l.id, l.target_group, l.hamlet_id, l.created_at,
+  done.completed_at, checks.confirmed_at, checks.hands_on_at
 FROM learner l
 LEFT JOIN (
   SELECT firsts.learner_id, max(firsts.first_at) AS completed_at

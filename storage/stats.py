@@ -205,20 +205,20 @@ def _enrolled_query(instants: Sequence[datetime]) -> sa.Select[Any]:
 
 def _milestone_query(instants: Sequence[datetime]) -> sa.Select[Any]:
     # Per instant: core path completed, another hands-on check, confirmed on VNeID, each by
-    # then, of learners created by then (the order of CoverageCount's fields).
+    # then, of learners created by then (the order of CoverageCount's fields). The rollup
+    # row carries the learner's group, hamlet and creation time: no join with `learner`.
     columns = []
     for at in instants:
-        exists = _learner.c.created_at <= at
+        exists = _milestone.c.created_at <= at
         columns += [
             _count_when(sa.and_(exists, _milestone.c.core_completed_at <= at)),
             _count_when(sa.and_(exists, _milestone.c.hands_on_at <= at)),
             _count_when(sa.and_(exists, _milestone.c.confirmed_at <= at)),
         ]
     return (
-        sa.select(_learner.c.target_group, _learner.c.hamlet_id, *columns)
-        .select_from(_milestone.join(_learner, _learner.c.id == _milestone.c.learner_id))
-        .where(_learner.c.target_group.is_not(None), _learner.c.created_at <= max(instants))
-        .group_by(_learner.c.target_group, _learner.c.hamlet_id)
+        sa.select(_milestone.c.target_group, _milestone.c.hamlet_id, *columns)
+        .where(_milestone.c.target_group.is_not(None), _milestone.c.created_at <= max(instants))
+        .group_by(_milestone.c.target_group, _milestone.c.hamlet_id)
     )
 
 

@@ -319,6 +319,10 @@ _ROWS_AT: dict[str, list[tuple[str, dict[str, Any]]]] = {
             {},
         ),
     ],
+    "0007": [
+        # The trigger copies learner 1's new hamlet into its learner_milestone row.
+        ("UPDATE learner SET hamlet_id = 'thon-2' WHERE id = 1", {}),
+    ],
 }
 
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from storage.rollup import drop_triggers, install_triggers
+from storage.migrations.rollup_v1 import drop_triggers, install_triggers
 
 revision: str = "0006"
 down_revision: str | Sequence[str] | None = "0005"
