@@ -245,14 +245,15 @@ class Engine:
         """A volunteer learning with a resident: run the step on the resident's conversation."""
         token = str(helper.data.get("token", ""))
         name = str(helper.data.get("name", ""))
-        resident = self._repo.load(LearnerKey(ASSISTED_CHANNEL, token)) if token else None
+        # Update ids are unique per platform, and residents share one channel: qualify them.
+        update_id = incoming.update_id and f"{incoming.key.channel}:{incoming.update_id}"
+        key = LearnerKey(ASSISTED_CHANNEL, token)
+        resident = self._repo.load(key, update_id or None) if token else None
         if resident is None:
             # The profile was deleted (at the resident's request): back to the volunteer menu.
             return self._back_to_volunteer(helper, texts.ASSIST_GONE)
-        # Update ids are unique per platform, and residents share one channel: qualify them.
-        update_id = incoming.update_id and f"{incoming.key.channel}:{incoming.update_id}"
         routed = dataclasses.replace(incoming, update_id=update_id or None)
-        if update_id and self._repo.is_applied(resident.key, update_id):
+        if resident.update_applied:
             screen = self._screen(Turn(self._world(), resident))
             response = Response(_stamp(screen.replies(), resident.version))
         else:
