@@ -40,14 +40,13 @@ from typing import Any
 import aiohttp
 import httpx
 import sqlalchemy as sa
-import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 from fakes.telegram_api import FakeTelegram  # noqa: E402
-from reliability import HOOK_PATH, SECRET, webhook_env  # noqa: E402
+from reliability import ANSWERS, HOOK_PATH, SECRET, webhook_env  # noqa: E402
 from server import free_port, server_process  # noqa: E402
 
 from bench.report import run_line  # noqa: E402
@@ -66,22 +65,6 @@ REPLY_DEADLINE = 30.0
 # Chat ids are never reused within a run: a learner cut short keeps its place in the lesson.
 CHATS = itertools.count(500_000)
 REPLY_METHODS = ("sendMessage", "editMessageText", "editMessageReplyMarkup", "answerCallbackQuery")
-
-
-def _answers() -> dict[str, tuple[str, str]]:
-    """Each quiz question's text -> ("press", right option) or ("say", accepted words)."""
-    found: dict[str, tuple[str, str]] = {}
-    for path in (ROOT / "quizzes").glob("*.yaml"):
-        for question in yaml.safe_load(path.read_text(encoding="utf-8"))["questions"]:
-            if "options" in question:
-                right = next(o["text"] for o in question["options"] if o.get("correct"))
-                found[question["text"]] = ("press", right)
-            else:
-                found[question["text"]] = ("say", question["accept"][0])
-    return found
-
-
-ANSWERS = _answers()
 
 
 class ProbeTelegram(FakeTelegram):

@@ -8,11 +8,28 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+import yaml
 from fakes.telegram_api import FakeTelegram
 from server import PROJECT, Server, free_port, server_process
 
 SECRET = "reliability_Secret-42"
 HOOK_PATH = "/webhooks/telegram"
+
+
+def quiz_answers() -> dict[str, tuple[str, str]]:
+    """Each quiz question's text -> ("press", right option) or ("say", accepted words)."""
+    found: dict[str, tuple[str, str]] = {}
+    for path in (PROJECT / "quizzes").glob("*.yaml"):
+        for question in yaml.safe_load(path.read_text(encoding="utf-8"))["questions"]:
+            if "options" in question:
+                right = next(o["text"] for o in question["options"] if o.get("correct"))
+                found[question["text"]] = ("press", right)
+            else:
+                found[question["text"]] = ("say", question["accept"][0])
+    return found
+
+
+ANSWERS = quiz_answers()
 
 
 def webhook_env(fake: FakeTelegram, database_url: str, port: int, **extra: str) -> dict[str, str]:

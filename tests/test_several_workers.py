@@ -24,9 +24,9 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
-import yaml
 from fakes.telegram_api import FakeTelegram
 from reliability import (
+    ANSWERS,
     HOOK_PATH,
     SECRET,
     broken_invariants,
@@ -35,7 +35,6 @@ from reliability import (
     transcript,
     webhook_server,
 )
-from server import PROJECT
 
 from storage.db import make_engine, migrate
 
@@ -43,22 +42,6 @@ LEARNERS = 200
 DUPLICATE_SHARE = 0.1
 FIRST_CHAT = 91_000
 REPLY_DEADLINE = 30.0
-
-
-def _answers() -> dict[str, tuple[str, str]]:
-    """Each quiz question's text -> ("press", right option) or ("say", accepted words)."""
-    found: dict[str, tuple[str, str]] = {}
-    for path in (PROJECT / "quizzes").glob("*.yaml"):
-        for question in yaml.safe_load(path.read_text(encoding="utf-8"))["questions"]:
-            if "options" in question:
-                right = next(o["text"] for o in question["options"] if o.get("correct"))
-                found[question["text"]] = ("press", right)
-            else:
-                found[question["text"]] = ("say", question["accept"][0])
-    return found
-
-
-ANSWERS = _answers()
 
 
 @dataclass
